@@ -1,0 +1,1 @@
+"""Model specs, the registry and the engines. Imports nothing else of newsum."""

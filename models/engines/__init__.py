@@ -1,0 +1,1 @@
+"""Engines: batch in, batch out, behind the protocols of ``models.engines.base``."""

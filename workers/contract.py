@@ -1,0 +1,174 @@
+"""The task contract: what goes into a summary job and what comes out.
+
+These pydantic models are the only schema shared by the API process, the
+Celery workers and the command line. The API imports this module (and
+``workers.cache``) and nothing else of ``workers``; it never imports torch.
+
+Result shape (see DESIGN.md)::
+
+    SummaryResult
+     ├─ article      Article: clean text, sentences, metadata, removed boilerplate
+     ├─ summary      Summary: en / zh brief, method, sentences with source indices
+     ├─ translation  [TranslatedSentence] or null (no translator)
+     ├─ key_terms    [KeyTerm]
+     ├─ checks       Checks: numbers missing / unsupported, warnings
+     └─ provenance   Provenance: pipeline version, models, cached, elapsed_ms
+
+A field that a profile cannot fill is ``None`` and ``checks.warnings`` says
+why; never a silent placeholder.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PIPELINE_VERSION = "2026.11.1"
+
+# Task names, sent by name from the API so it never imports the task module.
+TASK_SUMMARIZE = "newsum.summarize"
+
+Profile = Literal["auto", "offline", "standard"]
+Strategy = Literal["translate-then-summarize", "summarize-then-translate", "direct", "extractive"]
+JobState = Literal["queued", "running", "done", "failed"]
+
+MAX_SENTENCES = 20
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SummaryOptions(_Strict):
+    """What the caller wants; every field has a default."""
+
+    profile: Profile = "auto"
+    strategy: Strategy | None = Field(
+        default=None,
+        description="None picks the profile's default: translate-then-summarize "
+        "with models, extractive without.",
+    )
+    sentences: int = Field(default=4, ge=1, le=MAX_SENTENCES)
+    translate: bool = True
+    glossary: dict[str, str] | None = None
+
+
+class ArticleInput(_Strict):
+    """Exactly one of text, html, url (raw bytes travel base64-encoded in html_b64)."""
+
+    text: str | None = None
+    html: str | None = None
+    html_b64: str | None = Field(default=None, description="raw page bytes, base64; charset sniffed")
+    url: str | None = None
+    charset: str | None = Field(default=None, description="charset from the HTTP header, if any")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ArticleInput:
+        given = [n for n in ("text", "html", "html_b64", "url") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of text, html or url (got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class SummaryJob(_Strict):
+    """The payload of the summarize task."""
+
+    key: str
+    article: ArticleInput
+    options: SummaryOptions = SummaryOptions()
+
+
+class Author(_Strict):
+    name: str
+    romanized: str | None = None
+
+
+class Article(_Strict):
+    title: str | None = None
+    title_en: str | None = None
+    published: str | None = Field(default=None, description="ISO date, YYYY-MM-DD")
+    outlet: str | None = None
+    authors: list[Author] = []
+    editors: list[Author] = []
+    url: str | None = None
+    language: str = Field(description="zh-Hans, zh-Hant or en")
+    text: str = Field(description="clean body, simplified Chinese, paragraphs split by blank lines")
+    original_text: str | None = Field(
+        default=None, description="the body as given when it was converted (traditional)"
+    )
+    sentences: list[str] = Field(description="body sentences; summary sources index into this")
+    removed: list[str] = Field(default=[], description="boilerplate lines taken out of the body")
+
+
+class SummarySentence(_Strict):
+    en: str | None = None
+    zh: str | None = None
+    sources: list[int] = []
+
+
+class Summary(_Strict):
+    en: str | None = None
+    zh: str | None = None
+    method: Strategy
+    sentences: list[SummarySentence] = []
+
+
+class TranslatedSentence(_Strict):
+    zh: str
+    en: str
+
+
+class KeyTerm(_Strict):
+    zh: str
+    pinyin: str
+    en: str | None = None
+    kind: Literal["person", "place", "organization", "term"] = "term"
+
+
+class NumberCheck(_Strict):
+    missing: list[str] = Field(default=[], description="in the source's summary sentences, not in the English")
+    unsupported: list[str] = Field(default=[], description="in the English, not in the source")
+
+
+class Checks(_Strict):
+    numbers: NumberCheck = NumberCheck()
+    names: NumberCheck = NumberCheck()
+    warnings: list[str] = []
+
+
+class ModelRef(_Strict):
+    id: str
+    revision: str | None = None
+    licence: str | None = None
+    engine: str
+    role: str
+
+
+class Provenance(_Strict):
+    pipeline: str = PIPELINE_VERSION
+    profile: Profile
+    models: list[ModelRef] = []
+    cached: bool = False
+    elapsed_ms: int = 0
+
+
+class SummaryResult(_Strict):
+    id: str
+    status: Literal["done"] = "done"
+    article: Article
+    summary: Summary
+    translation: list[TranslatedSentence] | None = None
+    key_terms: list[KeyTerm] = []
+    checks: Checks = Checks()
+    provenance: Provenance
+
+
+class ErrorBody(_Strict):
+    """One JSON shape for every error, from the API, a failed job or a batch line."""
+
+    code: str
+    message: str
+    limit: int | None = None

@@ -1,0 +1,47 @@
+"""Content keys: the same input, options and pipeline give the same key.
+
+The key covers everything that changes the output (STYLE.md, habit 5): the
+normalized input, every option, and the pipeline fingerprint (model ids,
+revisions, engines, pipeline version), so a model change never serves an old
+result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+
+from workers.contract import ArticleInput, SummaryOptions
+
+
+def normalize_input_text(text: str) -> str:
+    """NFC, unified newlines and no trailing whitespace on lines or at the ends."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+
+
+def _digest(parts: dict[str, object]) -> str:
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def request_key(article: ArticleInput, options: SummaryOptions, fingerprint: str) -> str:
+    """Key of a request: its input as given (normalized), options and pipeline."""
+    given = article.model_dump(exclude_none=True)
+    for name in ("text", "html"):
+        if name in given:
+            given[name] = normalize_input_text(given[name])
+    return _digest({"input": given, "options": options.model_dump(), "pipeline": fingerprint})
+
+
+def text_key(article_text: str, options: SummaryOptions, fingerprint: str) -> str:
+    """Key of an extracted article body: the same story arriving as different HTML
+    or through different URLs maps to one key."""
+    return _digest(
+        {
+            "text": normalize_input_text(article_text),
+            "options": options.model_dump(),
+            "pipeline": fingerprint,
+        }
+    )

@@ -1,0 +1,54 @@
+"""One typed settings object per process, read once from ``NEWSUM_*`` variables.
+
+A bad value stops start-up with the variable named (see ``load_settings``).
+Nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A NEWSUM_* variable is missing or bad; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSUM_", extra="ignore")
+
+    # models
+    model_dir: Path = Field(default=Path("~/.cache/newsum/models"))
+    hub_offline: bool = Field(default=True, description="never reach the hub while loading")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    allow_noncommercial: bool = False
+    torch_threads: int = Field(default=0, ge=0, description="0: leave torch's default")
+
+    # limits on what is accepted
+    max_bytes: int = Field(default=5_000_000, ge=1_000)
+    max_chars: int = Field(default=100_000, ge=100)
+    min_chinese_ratio: float = Field(default=0.3, ge=0.0, le=1.0)
+
+    # redis, cache, jobs (the service)
+    redis_url: str | None = None
+    redis_dir: Path = Field(default=Path("~/.cache/newsum/redis"))
+    cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
+    job_ttl_s: int = Field(default=24 * 3600, ge=1)
+
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir.expanduser()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; raise SettingsError naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            problems.append(f"NEWSUM_{field.upper()}: {err['msg']}")
+        raise SettingsError("bad configuration: " + "; ".join(problems)) from None
