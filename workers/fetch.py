@@ -1,0 +1,423 @@
+"""Fetch a news page by URL without letting the URL reach inside our own network.
+
+A URL given by a caller is an SSRF risk: ``http://169.254.169.254/`` is the cloud
+metadata service, ``http://2130706433/`` is 127.0.0.1 spelled as one number,
+``http://[::ffff:10.0.0.1]/`` is a private IPv4 address in IPv6 clothes, and a
+public page may redirect to any of them. What this module does about it:
+
+* The URL is parsed once, by ``httpx.URL`` — the parser the HTTP client itself
+  uses — so the host we check is the host we connect to.
+* Only ``http``/``https``, no user name or password in the URL (``a.com\\@10.0.0.1``
+  tricks parse as userinfo), a port in 1–65535.
+* The host is resolved with ``socket.getaddrinfo`` (which also reads the odd
+  IPv4 spellings ``2130706433``, ``0x7f.1``, ``127.1`` the same way the
+  connection would) and EVERY address must be public: no loopback, private,
+  link-local (cloud metadata), CGNAT, multicast, reserved or unspecified
+  address, and IPv6 forms that embed an IPv4 address (``::ffff:a.b.c.d``,
+  6to4, NAT64, IPv4-compatible) are judged by the IPv4 address inside.
+* DNS rebinding: the check is done again at connect time by our own network
+  backend (``_CheckedBackend``), which resolves the host, checks every address
+  and then connects to the checked IP literal itself — so the address we
+  connect to is the one we checked, not a second lookup's answer. TLS still
+  verifies the certificate and sends SNI for the host name. Environment proxies
+  are off (a proxy would do its own lookup, defeating the pin).
+* Redirects are followed by hand, each hop checked the same way, at most
+  ``max_redirects``.
+* The body is streamed and cut off at ``max_bytes`` (counted after content
+  decoding, so a gzip bomb is cut too); the whole fetch has a wall-clock
+  budget of ``timeout_s``; only HTML and plain text are accepted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import cast
+
+import httpcore
+import httpx
+
+from workers.errors import FetchFailed, InputTooLarge, InvalidRequest, UnsafeURL
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], list[str]]
+SocketOption = (
+    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+)
+
+ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+MAX_URL_CHARS = 2048
+USER_AGENT = "newsum/0.1 (news summarizer)"
+_REDIRECT_CODES = {301, 302, 303, 307, 308}
+
+# Addresses of cloud metadata services, named in the refusal because they are the
+# classic SSRF prize (AWS/GCP/Azure, AWS IPv6, AWS ECS task metadata, Alibaba Cloud).
+_METADATA = {
+    ipaddress.ip_address("169.254.169.254"),
+    ipaddress.ip_address("fd00:ec2::254"),
+    ipaddress.ip_address("169.254.170.2"),
+    ipaddress.ip_address("100.100.100.200"),
+}
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """All addresses ``host`` resolves to (A and AAAA), as the connection would see them."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchFailed(f"could not resolve host {host!r}: {exc}") from None
+    # Keep getaddrinfo's order (it is the preference order) without duplicates.
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Which addresses may be fetched, and how host names are resolved.
+
+    ``allow_networks`` lets non-public networks through (tests fetch from a
+    server on 127.0.0.1; an intranet deployment might allow its own range).
+    ``resolve`` is the name lookup used both for the check and for the
+    connection; tests give a fake one to play DNS rebinding.
+    """
+
+    allow_networks: tuple[IPNetwork, ...] = ()
+    resolve: Resolver = field(default=resolve_host)
+
+    def allows(self, address: IPAddress) -> bool:
+        return any(address in net for net in self.allow_networks)
+
+
+PUBLIC_ONLY = FetchPolicy()
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries, for the forms that route to it."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _non_public_kind(address: IPAddress) -> str | None:
+    """What kind of non-public address ``address`` is ("a loopback address"), or None."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(address)
+        if inner is not None:
+            kind = _non_public_kind(inner)
+            return None if kind is None else f"{kind} (IPv4 {inner} inside)"
+        if address.teredo is not None:
+            return "a Teredo tunnel address"
+    if address in _METADATA:
+        return "a cloud metadata address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
+        return "a shared (CGNAT 100.64.0.0/10) address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "a special-purpose address"
+    return None
+
+
+def _as_ip(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _checked_addresses(host: str, port: int, policy: FetchPolicy) -> list[str]:
+    """Resolve ``host`` and refuse it unless every address is public (or allowed)."""
+    addresses = policy.resolve(host, port)
+    if not addresses:
+        raise FetchFailed(f"could not resolve host {host!r}: no addresses")
+    for text in addresses:
+        # getaddrinfo gives "fe80::1%eth0" for scoped addresses; the scope is not
+        # part of the address.
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        kind = _non_public_kind(address)
+        if kind is not None and not policy.allows(address):
+            literal = _as_ip(host)
+            shown = host if literal == address else f"{host} resolves to {address}, which"
+            raise UnsafeURL(
+                f"refused URL: {shown} is {kind}; only public internet addresses can be fetched"
+            )
+    return addresses
+
+
+def _parse(url: str) -> httpx.URL:
+    """Parse and vet everything about a URL except where its host points."""
+    if len(url) > MAX_URL_CHARS:
+        raise InvalidRequest(
+            f"URL is {len(url)} characters; the limit is {MAX_URL_CHARS}", limit=MAX_URL_CHARS
+        )
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InvalidRequest(f"not a valid URL: {exc}") from None
+    if not parsed.scheme:
+        raise InvalidRequest("not a valid URL: it must start with http:// or https://")
+    if parsed.scheme not in ("http", "https"):
+        raise UnsafeURL(
+            f"refused URL: scheme {parsed.scheme!r} is not allowed; only http and https"
+        )
+    if parsed.userinfo:
+        raise UnsafeURL("refused URL: a user name or password in the URL is not allowed")
+    if not parsed.host:
+        raise InvalidRequest("not a valid URL: it has no host")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise InvalidRequest(f"not a valid URL: port {parsed.port} is outside 1-65535")
+    return parsed
+
+
+def _default_port(parsed: httpx.URL) -> int:
+    return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def check_public_url(url: str, *, policy: FetchPolicy = PUBLIC_ONLY) -> None:
+    """Refuse a URL that is not plain http(s) to a public internet address.
+
+    Raises InvalidRequest (malformed, too long), UnsafeURL (scheme, userinfo,
+    any resolved address non-public) or FetchFailed (the host does not resolve).
+    """
+    parsed = _parse(url)
+    _checked_addresses(parsed.raw_host.decode("ascii"), _default_port(parsed), policy)
+
+
+class _CheckedBackend(httpcore.SyncBackend):
+    """Resolve, check every address, then connect to a checked IP literal (the pin)."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self._policy = policy
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = _checked_addresses(host, port, self._policy)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                # An IP literal: socket.create_connection does no second lookup.
+                return super().connect_tcp(
+                    address,
+                    port,
+                    timeout,
+                    local_address,
+                    socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+
+class _CoreStream(httpx.SyncByteStream):
+    def __init__(self, response: httpcore.Response) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from cast(Iterable[bytes], self._response.stream)
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class _PinnedTransport(httpx.BaseTransport):
+    """An httpx transport over an httpcore pool that uses ``_CheckedBackend``.
+
+    Built from public httpx/httpcore API only; httpx's own HTTPTransport offers
+    no way to give its pool a network backend.
+    """
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            network_backend=_CheckedBackend(policy),
+            max_connections=4,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        response = self._pool.handle_request(core_request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_CoreStream(response),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+_NETWORK_ERRORS = (
+    httpx.HTTPError,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    OSError,
+)
+_TIMEOUTS = (httpx.TimeoutException, httpcore.TimeoutException, socket.timeout)
+
+
+def _media_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+def _read_capped(response: httpx.Response, max_bytes: int, deadline: float, url: str) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise InputTooLarge(
+            f"the page at {url} is {int(declared):,} bytes; the limit is {max_bytes:,} bytes",
+            limit=max_bytes,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise InputTooLarge(
+                f"the page at {url} is larger than the limit of {max_bytes:,} bytes",
+                limit=max_bytes,
+            )
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError
+    return b"".join(chunks)
+
+
+def fetch_url(
+    url: str,
+    *,
+    timeout_s: float = 10.0,
+    max_bytes: int = 5_000_000,
+    max_redirects: int = 5,
+    policy: FetchPolicy = PUBLIC_ONLY,
+) -> tuple[bytes, str | None]:
+    """Fetch an HTML or plain-text page from a public address.
+
+    Returns the body bytes (content-decoded) and the charset named in the
+    Content-Type header, or None. ``timeout_s`` bounds the whole fetch,
+    redirects included. Raises InvalidRequest / UnsafeURL (bad or unsafe URL,
+    at any redirect hop; unaccepted content type), InputTooLarge (over
+    ``max_bytes``), FetchFailed (network error, timeout, HTTP error status,
+    too many redirects).
+    """
+    deadline = time.monotonic() + timeout_s
+    current = url
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9",
+        "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+    }
+    with httpx.Client(
+        transport=_PinnedTransport(policy),
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+        trust_env=False,  # no proxies, no .netrc credentials
+        headers=headers,
+    ) as client:
+        for hop in range(max_redirects + 1):
+            check_public_url(current, policy=policy)
+            try:
+                remaining = max(deadline - time.monotonic(), 0.001)
+                with client.stream("GET", current, timeout=remaining) as response:
+                    if response.status_code in _REDIRECT_CODES:
+                        location = response.headers.get("location")
+                        if not location:
+                            raise FetchFailed(
+                                f"the page at {current} redirected "
+                                f"({response.status_code}) without a Location"
+                            )
+                        try:
+                            current = str(httpx.URL(current).join(location))
+                        except httpx.InvalidURL as exc:
+                            raise InvalidRequest(
+                                f"the page at {current} redirected to an invalid URL: {exc}"
+                            ) from None
+                        if hop == max_redirects:
+                            break
+                        continue
+                    if response.status_code >= 400:
+                        reason = response.reason_phrase or "error"
+                        raise FetchFailed(
+                            f"the page at {current} answered "
+                            f"HTTP {response.status_code} {reason}".rstrip()
+                        )
+                    media_type = _media_type(response.headers.get("content-type"))
+                    if media_type not in ACCEPTED_TYPES:
+                        raise InvalidRequest(
+                            f"the page at {current} is {media_type or 'of no stated type'}; "
+                            f"only {', '.join(ACCEPTED_TYPES)} are accepted"
+                        )
+                    body = _read_capped(response, max_bytes, deadline, current)
+                    return body, response.charset_encoding
+            except (*_TIMEOUTS, TimeoutError):
+                raise FetchFailed(f"fetching {current} took longer than {timeout_s:g} s") from None
+            except (UnsafeURL, InvalidRequest, InputTooLarge, FetchFailed):
+                raise
+            except _NETWORK_ERRORS as exc:
+                reason = str(exc) or type(exc).__name__
+                raise FetchFailed(f"could not fetch {current}: {reason}") from None
+    raise FetchFailed(
+        f"the page at {url} redirected more than {max_redirects} times", limit=max_redirects
+    )
+
+
+def url_fetcher(
+    *, timeout_s: float = 10.0, max_bytes: int = 5_000_000, policy: FetchPolicy = PUBLIC_ONLY
+) -> Callable[[str], tuple[bytes, str | None]]:
+    """A ``fetch(url) -> (bytes, charset)`` for ``prepare_article``, with these limits."""
+
+    def fetch(url: str) -> tuple[bytes, str | None]:
+        return fetch_url(url, timeout_s=timeout_s, max_bytes=max_bytes, policy=policy)
+
+    return fetch
+
+
+__all__ = [
+    "ACCEPTED_TYPES",
+    "PUBLIC_ONLY",
+    "FetchPolicy",
+    "check_public_url",
+    "fetch_url",
+    "resolve_host",
+    "url_fetcher",
+]
