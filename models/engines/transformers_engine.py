@@ -1,0 +1,201 @@
+"""The transformers engine: a seq2seq checkpoint behind ``TextGenerator``.
+
+transformers 5 has no summarization or translation pipelines, so this calls
+``AutoModelForSeq2SeqLM.generate()`` itself: inputs sorted by length into
+batches (capped in items and in padded tokens), outputs put back in input
+order. Inputs must already fit the model's window; chunking is the caller's
+job (``models.chunking``) and nothing here ever truncates.
+
+Loading is offline (``local_files_only``), happens once, warms up, and fails
+loudly with ``ModelLoadFailed`` naming the folder and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from models.errors import ModelLoadFailed, ModelNotFound
+from models.specs import ModelSpec
+from models.store import checkpoint_problem
+
+# A short input per architecture for the warm-up generate: Marian reads Chinese.
+_WARM_UP_TEXT = {"marian": "新闻。", "bart": "News.", "mt5": "新闻。"}
+
+
+class TransformersEngine:
+    """A loaded seq2seq model; build it with ``TransformersEngine.load``."""
+
+    engine_name = "transformers"
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        model: Any,
+        tokenizer: Any,
+        *,
+        device: str,
+        generation: Mapping[str, Any],
+        max_batch_items: int,
+        max_batch_tokens: int,
+    ) -> None:
+        self.spec = spec
+        self.model_id = spec.id
+        self.revision: str | None = spec.revision
+        self.device = device
+        self.generation = dict(generation)
+        self.max_batch_items = max_batch_items
+        self.max_batch_tokens = max_batch_tokens
+        self._model = model
+        self._tokenizer = tokenizer
+        # The checkpoint's own position limit wins over the spec's if smaller.
+        positions = getattr(model.config, "max_position_embeddings", None)
+        limit = spec.max_input_tokens
+        self.max_input_tokens = min(limit, positions) if positions else limit
+
+    @classmethod
+    def load(
+        cls,
+        spec: ModelSpec,
+        path: Path,
+        *,
+        device: str = "auto",
+        torch_threads: int = 0,
+        generation_overrides: Mapping[str, Any] | None = None,
+        max_batch_items: int = 32,
+        max_batch_tokens: int = 8192,
+    ) -> TransformersEngine:
+        """Load ``spec``'s checkpoint from ``path`` (offline) and warm it up.
+
+        ``device``: "auto" (CUDA when available), "cpu" or "cuda"; fp16 on CUDA.
+        ``torch_threads``: intra-op threads, 0 leaves torch's default.
+        ``generation_overrides``: merged over ``spec.generation`` (e.g. num_beams=1).
+        Raises ModelNotFound when the folder is missing or incomplete, and
+        ModelLoadFailed (naming the path and the reason) when it does not load.
+        """
+        problem = checkpoint_problem(path, spec)
+        if problem is not None:
+            raise ModelNotFound(f"cannot load {spec.id} ({spec.role}): {problem}")
+        if max_batch_items < 1 or max_batch_tokens < spec.max_input_tokens:
+            raise ValueError(
+                f"max_batch_items must be ≥ 1 and max_batch_tokens ≥ {spec.max_input_tokens} "
+                f"(one full input); got {max_batch_items} and {max_batch_tokens}"
+            )
+        try:
+            import torch
+            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+            if torch_threads > 0:
+                torch.set_num_threads(torch_threads)
+            resolved = _resolve_device(device, torch)
+            dtype = torch.float16 if resolved == "cuda" else torch.float32
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True, dtype=dtype)
+            model.to(resolved)
+            model.eval()
+            # Every call passes max_new_tokens; a max_length left in the checkpoint's
+            # generation config only makes transformers warn about the clash.
+            model.generation_config.max_length = None
+        except ModelLoadFailed:
+            raise
+        except Exception as exc:
+            raise ModelLoadFailed(
+                f"cannot load {spec.id} ({spec.role}) from {path}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+        generation = {**spec.generation, **(generation_overrides or {})}
+        if generation.get("num_beams", 1) == 1:
+            # Beam-only settings (the checkpoint's too) make greedy decoding warn.
+            generation.update(early_stopping=False, length_penalty=1.0)
+        engine = cls(
+            spec,
+            model,
+            tokenizer,
+            device=resolved,
+            generation=generation,
+            max_batch_items=max_batch_items,
+            max_batch_tokens=max_batch_tokens,
+        )
+        try:
+            engine.generate([_WARM_UP_TEXT.get(spec.architecture, "News.")], max_new_tokens=2)
+        except Exception as exc:
+            raise ModelLoadFailed(
+                f"{spec.id} ({spec.role}) loaded from {path} but its warm-up generate failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return engine
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer makes of ``text``, specials included."""
+        return len(self._tokenizer(text)["input_ids"])
+
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
+        """One output per input, in input order.
+
+        Raises ValueError when an input is over ``max_input_tokens``: chunk it
+        first (``models.chunking``); nothing is ever truncated here.
+        """
+        if not texts:
+            return []
+        encoded: list[list[int]] = self._tokenizer(list(texts))["input_ids"]
+        for index, ids in enumerate(encoded):
+            if len(ids) > self.max_input_tokens:
+                raise ValueError(
+                    f"input {index} is {len(ids)} tokens, over {self.model_id}'s window of "
+                    f"{self.max_input_tokens}: split it first (models.chunking)"
+                )
+        kwargs = dict(self.generation)
+        if max_new_tokens is not None:
+            kwargs["max_new_tokens"] = max_new_tokens
+        outputs: list[str] = [""] * len(texts)
+        for batch in self._batches([len(ids) for ids in encoded]):
+            decoded = self._generate_batch([encoded[i] for i in batch], kwargs)
+            for index, text in zip(batch, decoded, strict=True):
+                outputs[index] = text
+        return outputs
+
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Indices grouped longest first, so each batch pads little, within both caps."""
+        order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for index in order:
+            # Sorted longest first: the batch's first item sets its padded width.
+            width = lengths[current[0]] if current else lengths[index]
+            fits = (
+                len(current) < self.max_batch_items
+                and width * (len(current) + 1) <= self.max_batch_tokens
+            )
+            if current and not fits:
+                batches.append(current)
+                current = []
+            current.append(index)
+        if current:
+            batches.append(current)
+        return batches
+
+    def _generate_batch(self, batch_ids: list[list[int]], kwargs: Mapping[str, Any]) -> list[str]:
+        import torch
+
+        padded = self._tokenizer.pad(
+            {"input_ids": batch_ids}, padding=True, return_tensors="pt", return_attention_mask=True
+        )
+        with torch.inference_mode():
+            generated = self._model.generate(
+                input_ids=padded["input_ids"].to(self.device),
+                attention_mask=padded["attention_mask"].to(self.device),
+                **kwargs,
+            )
+        decoded: list[str] = self._tokenizer.batch_decode(generated, skip_special_tokens=True)
+        return [text.strip() for text in decoded]
+
+
+def _resolve_device(device: str, torch: Any) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadFailed("device 'cuda' was asked for but torch sees no CUDA device")
+    if device not in ("cpu", "cuda"):
+        raise ModelLoadFailed(f"unknown device {device!r}: use auto, cpu or cuda")
+    return device
