@@ -26,11 +26,16 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     allow_noncommercial: bool = False
     torch_threads: int = Field(default=0, ge=0, description="0: leave torch's default")
+    num_beams: int | None = Field(
+        default=None, ge=1, le=16, description="beam size for every model; unset: each model's own"
+    )
+    max_new_tokens: int | None = Field(
+        default=None, ge=1, le=1024, description="cap on generated tokens; unset: each model's own"
+    )
 
     # limits on what is accepted
     max_bytes: int = Field(default=5_000_000, ge=1_000)
     max_chars: int = Field(default=100_000, ge=100)
-    min_chinese_ratio: float = Field(default=0.3, ge=0.0, le=1.0)
 
     # redis, cache, jobs (the service)
     redis_url: str | None = None
@@ -40,6 +45,11 @@ class Settings(BaseSettings):
 
     def resolved_model_dir(self) -> Path:
         return self.model_dir.expanduser()
+
+    def generation_overrides(self) -> dict[str, int]:
+        """generate() settings that replace every model's defaults."""
+        overrides = {"num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens}
+        return {name: value for name, value in overrides.items() if value is not None}
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,0 +1,368 @@
+"""The ``newsum`` command line.
+
+In-process commands (``summarize``, ``batch``, ``eval``, ``models``) run the
+pipeline right here, with no Redis and no worker; they import it inside the
+command so that ``newsum serve``/``newsum --help`` never pull in models.
+Bad input ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from models.errors import ModelError
+from workers.contract import MAX_SENTENCES, ArticleInput, SummaryOptions, SummaryResult
+from workers.errors import InputError, NewsumError
+from workers.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from workers.engines import Engines
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".text")
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> None:
+    click.echo(f"newsum: error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn our errors (and a bad configuration) into one line on stderr."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SettingsError as exc:
+            fail(str(exc))
+        except InputError as exc:
+            fail(exc.message, EXIT_BAD_INPUT)
+        except NewsumError as exc:
+            fail(exc.message)
+        except ModelError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def summary_options(func: F) -> F:
+    """The request options of DESIGN.md, as flags."""
+    decorators = [
+        click.option(
+            "--profile",
+            type=click.Choice(["auto", "offline", "standard"]),
+            default="auto",
+            show_default=True,
+            help="offline: no weights; standard: the default models; auto: models if present.",
+        ),
+        click.option(
+            "--strategy",
+            type=click.Choice(
+                ["translate-then-summarize", "summarize-then-translate", "direct", "extractive"]
+            ),
+            default=None,
+            help="Default: translate-then-summarize with models, extractive without.",
+        ),
+        click.option(
+            "--sentences",
+            type=click.IntRange(1, MAX_SENTENCES),
+            default=4,
+            show_default=True,
+            help="Sentences in the brief.",
+        ),
+        click.option(
+            "--translate/--no-translate",
+            default=True,
+            show_default=True,
+            help="Translate the article sentence by sentence when a translator is present.",
+        ),
+        click.option(
+            "--glossary",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="JSON file of {zh: en} terms to use as given.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def build_options(
+    profile: str, strategy: str | None, sentences: int, translate: bool, glossary: Path | None
+) -> SummaryOptions:
+    terms = None
+    if glossary is not None:
+        try:
+            terms = json.loads(glossary.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"glossary {glossary} is not a JSON object: {exc}") from None
+        if not isinstance(terms, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in terms.items()
+        ):
+            raise InputError(f"glossary {glossary} must be a JSON object of strings")
+    return SummaryOptions.model_validate(
+        {
+            "profile": profile,
+            "strategy": strategy,
+            "sentences": sentences,
+            "translate": translate,
+            "glossary": terms,
+        }
+    )
+
+
+def article_from_source(source: str) -> ArticleInput:
+    """A path, a URL or ``-`` (stdin) as an ArticleInput; files travel as bytes so
+    the intake step sniffs their charset."""
+    import base64
+
+    if source.startswith(("http://", "https://")):
+        return ArticleInput(url=source)
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    if source.lower().endswith((".html", ".htm")) or data.lstrip()[:1] == b"<":
+        return ArticleInput(html_b64=base64.b64encode(data).decode("ascii"))
+    from workers.intake import decode_bytes
+
+    return ArticleInput(text=decode_bytes(data))
+
+
+def load_local_engines(settings: Settings, profile: str) -> Engines:
+    from workers.engines import load_engines
+
+    return load_engines(settings, profile)
+
+
+def run_one(
+    article: ArticleInput, options: SummaryOptions, engines: Engines, settings: Settings
+) -> SummaryResult:
+    from workers.fetch import fetch_url
+    from workers.keys import request_key
+    from workers.pipeline import summarize_article
+
+    def fetch(url: str) -> tuple[bytes, str | None]:
+        return fetch_url(url, max_bytes=settings.max_bytes)
+
+    key = request_key(article, options, engines.fingerprint())
+    return summarize_article(article, options, engines, settings, key=key, fetch=fetch)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsum")
+def cli() -> None:
+    """newsum: Chinese news reports in, faithful English briefs out."""
+
+
+@cli.command()
+@click.argument("source")
+@summary_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True
+)
+@friendly_errors
+def summarize(
+    source: str,
+    profile: str,
+    strategy: str | None,
+    sentences: int,
+    translate: bool,
+    glossary: Path | None,
+    fmt: str,
+) -> None:
+    """Summarize one article: a PATH (text or HTML), a URL, or - for stdin."""
+    settings = load_settings()
+    options = build_options(profile, strategy, sentences, translate, glossary)
+    article = article_from_source(source)
+    engines = load_local_engines(settings, profile)
+    result = run_one(article, options, engines, settings)
+    if fmt == "md":
+        from service.markdown import result_to_markdown
+
+        click.echo(result_to_markdown(result))
+    else:
+        click.echo(result.model_dump_json(indent=2))
+
+
+def iter_batch(source: Path) -> Iterator[tuple[str, ArticleInput | NewsumError]]:
+    """(id, article or the error that made it unreadable) for each batch item."""
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+        if not files:
+            raise InputError(f"{source} holds no {', '.join(ARTICLE_SUFFIXES)} files")
+        for path in files:
+            try:
+                yield path.name, article_from_source(str(path))
+            except NewsumError as exc:
+                yield path.name, exc
+        return
+    with source.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            item_id = f"line-{number}"
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("each line must be a JSON object")
+                item_id = str(row.pop("id", item_id))
+                row.pop("options", None)
+                yield item_id, ArticleInput.model_validate(row)
+            except ValueError as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if "validation error" in reason:
+                    reason = "; ".join(str(exc).splitlines()[1:3])
+                yield item_id, InputError(f"line {number}: {reason}")
+
+
+@cli.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="JSONL file: one line per article, in input order.",
+)
+@summary_options
+@friendly_errors
+def batch(
+    source: Path,
+    out: Path,
+    profile: str,
+    strategy: str | None,
+    sentences: int,
+    translate: bool,
+    glossary: Path | None,
+) -> None:
+    """Summarize many articles in-process: a DIR of .txt/.html files or a FILE.jsonl
+    of {"id", "text"|"html"|"url"} rows. A failed article gets an error line; the
+    batch goes on."""
+    from tqdm import tqdm
+
+    settings = load_settings()
+    options = build_options(profile, strategy, sentences, translate, glossary)
+    items = list(iter_batch(source))
+    engines = load_local_engines(settings, profile)
+    done = failed = 0
+    with out.open("w", encoding="utf-8") as sink:
+        for item_id, item in tqdm(items, desc="articles", unit="article", file=sys.stderr):
+            line: dict[str, Any] = {"id": item_id}
+            try:
+                if isinstance(item, NewsumError):
+                    raise item
+                result = run_one(item, options, engines, settings)
+                line.update(status="done", result=result.model_dump(mode="json"))
+                done += 1
+            except NewsumError as exc:
+                line.update(status="failed", error=exc.to_body().model_dump())
+                failed += 1
+            sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+            sink.flush()
+    click.echo(f"{done} done, {failed} failed → {out}", err=True)
+
+
+@cli.group(name="eval")
+def eval_group() -> None:
+    """Measure newsum against references and other tools."""
+
+
+@eval_group.command(name="extraction")
+@click.argument(
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("../shared/data/html"),
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def eval_extraction(data_dir: Path, as_json: bool) -> None:
+    """Main-text P/R/F1 and metadata hits on DATA_DIR (a folder with manifest.jsonl),
+    beside trafilatura, readability-lxml and newspaper4k."""
+    from workers.evaluation import evaluate_extraction, format_extraction_table
+
+    report = evaluate_extraction(data_dir)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_extraction_table(report))
+
+
+@cli.group(name="models")
+def models_group() -> None:
+    """List, pull and diagnose the model checkpoints."""
+
+
+@models_group.command(name="list")
+@friendly_errors
+def models_list() -> None:
+    """Each model spec and whether its weights are present."""
+    from models.catalog import list_models
+
+    settings = load_settings()
+    for status in list_models(
+        settings.resolved_model_dir(), allow_noncommercial=settings.allow_noncommercial
+    ):
+        spec = status.spec
+        state = "present" if status.present else "missing"
+        if status.present and not status.usable:
+            state = "present, unusable"
+        click.echo(
+            f"{spec.role:<15} {spec.id:<42} {spec.licence:<16} {state:<10} "
+            f"{status.path or '-'}" + (f"  ({status.problem})" if status.problem else "")
+        )
+
+
+@models_group.command(name="pull")
+@click.argument("roles", nargs=-1)
+@friendly_errors
+def models_pull(roles: tuple[str, ...]) -> None:
+    """Download the default models (or ROLES: translation, summary, direct-summary)
+    into NEWSUM_MODEL_DIR."""
+    from models.catalog import pull_role
+    from models.specs import DEFAULT_SPECS
+
+    settings = load_settings()
+    wanted = roles or tuple(
+        s.role for s in DEFAULT_SPECS if s.commercial_use or settings.allow_noncommercial
+    )
+    for role in wanted:
+        click.echo(f"pulling {role} …", err=True)
+        path = pull_role(
+            role, settings.resolved_model_dir(), allow_noncommercial=settings.allow_noncommercial
+        )
+        click.echo(f"{role}: {path}")
+
+
+@models_group.command(name="doctor")
+@friendly_errors
+def models_doctor() -> None:
+    """What is missing and how to fix it."""
+    from models.catalog import doctor
+
+    settings = load_settings()
+    lines = doctor(settings.resolved_model_dir(), allow_noncommercial=settings.allow_noncommercial)
+    for line in lines:
+        click.echo(line)
+
+
+def _add_service_commands() -> None:
+    from service.commands import serve_command, worker_command
+
+    cli.add_command(serve_command, name="serve")
+    cli.add_command(worker_command, name="worker")
+
+
+def main() -> None:
+    _add_service_commands()
+    cli(prog_name="newsum")

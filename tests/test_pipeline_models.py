@@ -1,0 +1,205 @@
+"""The full strategies end to end on tiny models of the real architectures.
+
+Their English is noise; what is asserted is the structure, provenance, chunking
+and batching of the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.paths import SEED_ARTICLE
+from workers.contract import ArticleInput, SummaryOptions, SummaryResult
+from workers.engines import Engines, load_engines
+from workers.errors import ModelUnavailable
+from workers.pipeline import prepare_article, summarize_prepared
+from workers.settings import Settings
+
+pytestmark = pytest.mark.engine
+
+
+class CountingGenerator:
+    """Wraps an engine and records every batch it is given."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: list[list[str]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
+        self.calls.append(list(texts))
+        return self.inner.generate(texts, max_new_tokens=max_new_tokens)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def settings(tiny_model_dir: Path) -> Settings:
+    # Random weights never stop on their own: short greedy outputs keep the test fast.
+    return Settings(model_dir=tiny_model_dir, torch_threads=1, num_beams=1, max_new_tokens=12)
+
+
+@pytest.fixture(scope="module")
+def engines(settings: Settings) -> Engines:
+    return load_engines(settings, "auto")
+
+
+@pytest.fixture(scope="module")
+def seed_prepared(settings: Settings):  # type: ignore[no-untyped-def]
+    return prepare_article(ArticleInput(text=SEED_ARTICLE.read_text(encoding="utf-8")), settings)
+
+
+def test_auto_loads_both_models_through_the_real_path(engines: Engines) -> None:
+    assert engines.profile == "standard"
+    refs = {ref.role: ref for ref in engines.model_refs()}
+    assert refs["translation"].id == "Helsinki-NLP/opus-mt-zh-en"
+    assert refs["summary"].id == "sshleifer/distilbart-cnn-12-6"
+    assert refs["translation"].engine == "transformers"
+    assert refs["summary"].licence == "Apache-2.0"
+    assert engines.warnings == []
+
+
+def test_fingerprint_changes_with_the_models(engines: Engines, tmp_path: Path) -> None:
+    offline = load_engines(Settings(model_dir=tmp_path), "auto")
+    assert offline.fingerprint() != engines.fingerprint()
+    assert engines.fingerprint() == engines.fingerprint()
+
+
+def test_translate_then_summarize(engines: Engines, seed_prepared) -> None:  # type: ignore[no-untyped-def]
+    translator = CountingGenerator(engines.translator)
+    summarizer = CountingGenerator(engines.summarizer)
+    counted = Engines(
+        profile="standard",
+        ranker=engines.ranker,
+        translator=translator,  # type: ignore[arg-type]
+        summarizer=summarizer,  # type: ignore[arg-type]
+        specs=engines.specs,
+    )
+    stages: list[str] = []
+    result = summarize_prepared(
+        seed_prepared,
+        SummaryOptions(),
+        counted,
+        key="k",
+        progress=lambda stage, fraction: stages.append(stage),
+    )
+    SummaryResult.model_validate_json(result.model_dump_json())
+    assert result.summary.method == "translate-then-summarize"
+    assert isinstance(result.summary.en, str) and result.summary.en.strip()
+    assert result.summary.zh, "the Chinese key sentences come with every strategy"
+    assert result.translation is not None
+    assert [t.zh for t in result.translation] == result.article.sentences
+    assert all(isinstance(t.en, str) for t in result.translation)
+    assert result.article.title_en is not None
+    for sentence in result.summary.sentences:
+        assert all(0 <= i < len(result.article.sentences) for i in sentence.sources)
+    # Every sentence translated in one batched call (plus the title), not one by one.
+    assert len(translator.calls) == 2
+    assert len(translator.calls[0]) >= len(result.article.sentences)
+    # Every summarizer input fits the model's window: nothing silently truncated.
+    window = engines.summarizer.max_input_tokens  # type: ignore[union-attr]
+    for call in summarizer.calls:
+        for text in call:
+            assert engines.summarizer.count_tokens(text) <= window  # type: ignore[union-attr]
+    assert stages[-1] == "done" and "translate" in stages and "summarize" in stages
+    assert [m.role for m in result.provenance.models] == ["extractive", "translation", "summary"]
+    assert not any("newsum models pull" in w for w in result.checks.warnings)
+
+
+def test_long_article_goes_through_map_reduce(engines: Engines, seed_prepared) -> None:  # type: ignore[no-untyped-def]
+    summarizer = CountingGenerator(engines.summarizer)
+    counted = Engines(
+        profile="standard",
+        ranker=engines.ranker,
+        translator=engines.translator,
+        summarizer=summarizer,  # type: ignore[arg-type]
+        specs=engines.specs,
+    )
+    long = seed_prepared
+    long.sentences = seed_prepared.sentences * 3
+    result = summarize_prepared(long, SummaryOptions(), counted, key="k")
+    assert result.summary.en
+    # More than one map chunk, then at least one reduce call.
+    assert len(summarizer.calls) >= 2
+    assert sum(len(c) for c in summarizer.calls) >= 3
+
+
+def test_summarize_then_translate_translates_only_what_it_selects(
+    engines: Engines, settings: Settings
+) -> None:
+    prepared = prepare_article(
+        ArticleInput(text=SEED_ARTICLE.read_text(encoding="utf-8")), settings
+    )
+    translator = CountingGenerator(engines.translator)
+    counted = Engines(
+        profile="standard",
+        ranker=engines.ranker,
+        translator=translator,  # type: ignore[arg-type]
+        summarizer=engines.summarizer,
+        specs=engines.specs,
+    )
+    options = SummaryOptions(strategy="summarize-then-translate", sentences=3)
+    result = summarize_prepared(prepared, options, counted, key="k")
+    assert result.summary.method == "summarize-then-translate"
+    assert result.summary.en
+    assert result.translation is None
+    assert any("translates only the sentences it selects" in w for w in result.checks.warnings)
+    translated = sum(len(c) for c in translator.calls[:1])
+    assert translated < len(prepared.sentences)
+
+
+def test_extractive_with_a_translator_gives_english_key_sentences(
+    engines: Engines,
+    seed_prepared,  # type: ignore[no-untyped-def]
+) -> None:
+    result = summarize_prepared(
+        seed_prepared, SummaryOptions(strategy="extractive", sentences=3), engines, key="k"
+    )
+    assert result.summary.method == "extractive"
+    assert len(result.summary.sentences) == 3
+    assert result.translation is not None
+    for sentence in result.summary.sentences:
+        (i,) = sentence.sources
+        assert sentence.en == result.translation[i].en
+
+
+def test_no_translate_option_is_respected(engines: Engines, seed_prepared) -> None:  # type: ignore[no-untyped-def]
+    result = summarize_prepared(
+        seed_prepared,
+        SummaryOptions(strategy="extractive", translate=False),
+        engines,
+        key="k",
+    )
+    assert result.translation is None
+    assert "translation: not asked for (translate=false)" in result.checks.warnings
+
+
+def test_direct_strategy_refused_without_the_noncommercial_opt_in(
+    tiny_model_dir_with_direct: Path,
+    seed_prepared,  # type: ignore[no-untyped-def]
+) -> None:
+    engines = load_engines(
+        Settings(model_dir=tiny_model_dir_with_direct, torch_threads=1, max_new_tokens=12)
+    )
+    assert engines.direct is None
+    with pytest.raises(ModelUnavailable, match="NEWSUM_ALLOW_NONCOMMERCIAL"):
+        summarize_prepared(seed_prepared, SummaryOptions(strategy="direct"), engines, key="k")
+
+
+def test_direct_strategy_with_the_opt_in(tiny_model_dir_with_direct: Path, seed_prepared) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(
+        model_dir=tiny_model_dir_with_direct,
+        torch_threads=1,
+        allow_noncommercial=True,
+        num_beams=1,
+        max_new_tokens=12,
+    )
+    engines = load_engines(settings)
+    assert engines.direct is not None
+    result = summarize_prepared(seed_prepared, SummaryOptions(strategy="direct"), engines, key="k")
+    assert result.summary.method == "direct"
+    assert result.summary.en
+    assert "csebuetnlp/mT5_m2o_english_crossSum" in [m.id for m in result.provenance.models]
