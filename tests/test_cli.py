@@ -203,3 +203,25 @@ def test_models_pull_refuses_the_noncommercial_model(tmp_path: Path) -> None:
     done = newsum("models", "pull", "direct-summary", tmp=tmp_path)
     assert done.returncode == 1
     assert "NEWSUM_ALLOW_NONCOMMERCIAL" in done.stderr
+
+
+def test_eval_extraction_json_on_two_pages(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    wanted = {"newspaper4k__chinese_article_001.html", "gne__163__1.html"}
+    rows = [
+        line
+        for line in (HTML_DIR / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["file"] in wanted
+    ]
+    (pages / "manifest.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for name in wanted:
+        (pages / name).write_bytes((HTML_DIR / name).read_bytes())
+    done = newsum("eval", "extraction", str(pages), "--json", tmp=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["newsum"]["gold"]["pages"] == 1
+    assert report["newsum"]["gold"]["f1"] > 0.95
+    assert set(report["baselines"]) == {"trafilatura", "readability-lxml", "newspaper4k"}
+    table = newsum("eval", "extraction", str(pages), tmp=tmp_path)
+    assert "newsum" in table.stdout and "trafilatura" in table.stdout
