@@ -37,11 +37,40 @@ class Settings(BaseSettings):
     max_bytes: int = Field(default=5_000_000, ge=1_000)
     max_chars: int = Field(default=100_000, ge=100)
 
+    fetch_timeout_s: float = Field(default=10.0, gt=0, le=120)
+
     # redis, cache, jobs (the service)
     redis_url: str | None = None
     redis_dir: Path = Field(default=Path("~/.cache/newsum/redis"))
+    redis_prefix: str = Field(default="newsum", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
     job_ttl_s: int = Field(default=24 * 3600, ge=1)
+
+    # glossaries and review flags (workers.glossary, workers.review)
+    glossary_file: Path | None = Field(
+        default=None, description="server-wide zh→en glossary: JSON object or TSV lines"
+    )
+    default_glossary: bool = Field(
+        default=True, description="use the built-in CC-CEDICT names of places and institutions"
+    )
+    review_confidence: float = Field(
+        default=0.4,
+        ge=0.0,
+        le=1.0,
+        description="a translated sentence below this mean token probability needs review",
+    )
+
+    # queues and tasks
+    queue_interactive: str = Field(default="interactive", min_length=1)
+    queue_batch: str = Field(default="batch", min_length=1)
+    task_soft_time_limit_s: int = Field(default=600, ge=1)
+    task_time_limit_s: int = Field(default=660, ge=1)
+    task_max_retries: int = Field(default=3, ge=0, le=20)
+
+    # limits of the HTTP API
+    max_batch_items: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=20_000_000, ge=1_000)
+    max_wait_s: float = Field(default=60.0, ge=0, le=600)
 
     def resolved_model_dir(self) -> Path:
         return self.model_dir.expanduser()

@@ -1,0 +1,126 @@
+"""What routes depend on: the service state (Redis stores, the task queue, limits).
+
+Routes take ``State`` (an ``Annotated`` dependency) and stay short; unit tests
+build the app with a fake ``TaskQueue`` instead of Celery. The API sends tasks
+by name and never imports ``workers.tasks`` (nor torch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+from celery import Celery
+from fastapi import Depends, Request
+from redis import Redis
+
+from workers.batches import BatchStore
+from workers.cache import Keys, PipelineInfo, ResultCache, keys_for, read_pipeline
+from workers.celery_app import TASK_NOTIFY_BATCH, TASK_TRANSLATE, QueueConfig
+from workers.contract import TASK_SUMMARIZE, SummaryJob
+from workers.errors import TransientError
+from workers.jobs import JobStore
+from workers.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    """Limits of the HTTP API. Read from Settings fields (``NEWSUM_MAX_BATCH_ITEMS``,
+    ``NEWSUM_MAX_BODY_BYTES``, ``NEWSUM_MAX_WAIT_S``), these defaults until they exist."""
+
+    max_batch_items: int = 10_000
+    max_body_bytes: int = 20_000_000
+    max_wait_s: float = 60.0
+    max_chars: int = 100_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServiceLimits:
+        return cls(
+            max_batch_items=settings.max_batch_items,
+            max_body_bytes=settings.max_body_bytes,
+            max_wait_s=settings.max_wait_s,
+            max_chars=settings.max_chars,
+        )
+
+
+class TaskQueue(Protocol):
+    """The one thing the API does with Celery: send tasks by name."""
+
+    def send_summary(self, job: SummaryJob, job_id: str, queue: str) -> None: ...
+
+    def send_translate(self, texts: list[str], fmt: str, job_id: str, queue: str) -> None: ...
+
+    def send_notify_batch(self, batch_id: str, queue: str) -> None: ...
+
+
+class CeleryQueue:
+    """TaskQueue over a Celery app (JSON payloads, sent by task name)."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def send_summary(self, job: SummaryJob, job_id: str, queue: str) -> None:
+        self.app.send_task(TASK_SUMMARIZE, args=[job.model_dump(mode="json"), job_id], queue=queue)
+
+    def send_translate(self, texts: list[str], fmt: str, job_id: str, queue: str) -> None:
+        self.app.send_task(TASK_TRANSLATE, args=[texts, fmt, job_id], queue=queue)
+
+    def send_notify_batch(self, batch_id: str, queue: str) -> None:
+        self.app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=queue)
+
+
+@dataclass
+class ServiceState:
+    """Built once per API process (in the lifespan), shared by every request."""
+
+    settings: Settings
+    limits: ServiceLimits
+    queues: QueueConfig
+    redis: Redis
+    keys: Keys
+    jobs: JobStore
+    cache: ResultCache
+    batches: BatchStore
+    queue: TaskQueue
+    metrics: Any  # service.metrics.Metrics (kept loose to avoid an import cycle)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        client: Redis,
+        queue: TaskQueue,
+        metrics: Any,
+        limits: ServiceLimits | None = None,
+    ) -> ServiceState:
+        keys = keys_for(settings)
+        return cls(
+            settings=settings,
+            limits=limits or ServiceLimits.from_settings(settings),
+            queues=QueueConfig.from_settings(settings),
+            redis=client,
+            keys=keys,
+            jobs=JobStore(client, keys, settings.job_ttl_s),
+            cache=ResultCache(client, keys, settings.cache_ttl_s),
+            batches=BatchStore(client, keys, settings.job_ttl_s),
+            queue=queue,
+            metrics=metrics,
+        )
+
+    def pipeline(self, profile: str) -> PipelineInfo:
+        """The pipeline a live worker serves; TransientError (503) when none answers."""
+        info = read_pipeline(self.redis, self.keys, profile)
+        if info is None:
+            raise TransientError(
+                "no worker is running (none has reported in the last 30 s): start one with "
+                "`newsum worker`, or use `newsum serve`"
+            )
+        return info
+
+
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.newsum
+    return state
+
+
+State = Annotated[ServiceState, Depends(get_state)]

@@ -1,0 +1,133 @@
+"""Errors to HTTP, in one place, with one body shape::
+
+    {"error": {"code": "...", "message": "...", "limit": 123 | null}}
+
+    NewsumError class         status
+    EmptyInput, NotChinese,   422
+    UndecodableInput,
+    InvalidRequest, UnsafeURL
+    InputTooLarge             413 (limit named)
+    FetchFailed               502
+    ModelUnavailable          503
+    TransientError, Redis     503 + Retry-After
+    not found                 404
+    anything else             500 (logged once, with the traceback, here)
+
+LibreTranslate's routes answer in its own shape, ``{"error": "message"}``
+(``LibreTranslateError``), because clients of that API parse exactly that.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workers.contract import ErrorBody
+from workers.errors import InputTooLarge, NewsumError, TransientError
+
+log = logging.getLogger("newsum.api")
+
+RETRY_AFTER_S = 5
+
+STATUS_BY_CODE: dict[str, int] = {
+    "empty_input": 422,
+    "invalid_input": 422,
+    "undecodable": 422,
+    "not_chinese": 422,
+    "invalid_request": 422,
+    "unsafe_url": 422,
+    "too_large": 413,
+    "fetch_failed": 502,
+    "model_unavailable": 503,
+    "transient": 503,
+    "timeout": 504,
+    "worker_lost": 500,
+    "expired": 410,
+    "not_found": 404,
+    "internal": 500,
+}
+
+
+class NotFound(NewsumError):
+    code = "not_found"
+
+
+class LibreTranslateError(Exception):
+    """An error on the LibreTranslate-compatible routes: ``{"error": message}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def status_for(code: str) -> int:
+    return STATUS_BY_CODE.get(code, 500)
+
+
+def error_response(body: ErrorBody, status: int | None = None, **extra: object) -> JSONResponse:
+    """The one error shape; 503s carry Retry-After."""
+    status = status or status_for(body.code)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    content: dict[str, object] = {"error": body.model_dump()}
+    content.update(extra)
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception to the one JSON shape."""
+
+    @app.exception_handler(NewsumError)
+    async def _newsum(_: Request, exc: NewsumError) -> JSONResponse:
+        return error_response(exc.to_body())
+
+    @app.exception_handler(redis.RedisError)
+    async def _redis(_: Request, exc: redis.RedisError) -> JSONResponse:
+        log.warning("Redis is not answering: %s", exc)
+        body = TransientError(f"the job store (Redis) is not answering: {exc}").to_body()
+        return error_response(body)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(ErrorBody(code="invalid_request", message=_validation_message(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return error_response(ErrorBody(code=code, message=str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(LibreTranslateError)
+    async def _libre(_: Request, exc: LibreTranslateError) -> JSONResponse:
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(
+            ErrorBody(code="internal", message="internal error; see the server log")
+        )
+
+
+def too_large(what: str, size: int, limit: int, variable: str) -> InputTooLarge:
+    """An InputTooLarge naming what, how big, the limit and the variable that sets it."""
+    return InputTooLarge(
+        f"{what} is {size:,}; the limit is {limit:,} ({variable})",
+        limit=limit,
+    )

@@ -1,0 +1,200 @@
+"""``/v1/batches``: many articles at once, JSON or JSONL; every item accounted for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from service.deps import ServiceState, State
+from service.errors import NotFound, too_large
+from service.routes.summaries import check_article, check_url
+from service.schemas import BatchAccepted, BatchItemRequest, BatchRequest, BatchView
+from workers.batches import BatchItem, batch_results, batch_status
+from workers.cache import PipelineInfo
+from workers.contract import SummaryOptions
+from workers.errors import EmptyInput, InputError, InvalidRequest, UndecodableInput
+from workers.jobs import new_id, submit_summary
+
+router = APIRouter(tags=["batches"])
+
+JSONL_TYPES = {
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+    "application/x-jsonlines",
+    "application/jsonlines",
+}
+_ITEMS_PER_WRITE = 500
+
+
+class _BadLine:
+    """A JSONL line that is not JSON: it becomes a failed item, not a failed batch."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _pydantic_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def parse_jsonl(raw: bytes) -> list[Any]:
+    """One item per non-blank line; a line that is not JSON stays as a _BadLine."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UndecodableInput(
+            f"the JSONL body is not UTF-8: {exc.reason} at byte {exc.start}"
+        ) from None
+    items: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            items.append(
+                _BadLine(f"line {number} is not valid JSON: {exc.msg} (column {exc.colno})")
+            )
+    return items
+
+
+def parse_json(raw: bytes) -> BatchRequest:
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    if isinstance(data, list):  # a bare list of items is accepted too
+        data = {"items": data}
+    try:
+        return BatchRequest.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest(f"the batch is not readable: {_pydantic_message(exc)}") from None
+
+
+def enqueue_batch(
+    state: ServiceState, raw_items: list[Any], defaults: SummaryOptions, webhook: str | None
+) -> str:
+    """Create the batch and one job per item (cached, attached, queued or failed)."""
+    infos: dict[str, PipelineInfo] = {defaults.profile: state.pipeline(defaults.profile)}
+    batch_id = new_id()
+    state.batches.create(batch_id, len(raw_items), webhook)
+    pending: list[BatchItem] = []
+    waiting: list[str] = []
+    for index, raw in enumerate(raw_items):
+        client_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(client_id, str | int) or isinstance(client_id, bool):
+            client_id = None
+        try:
+            if isinstance(raw, _BadLine):
+                raise InvalidRequest(raw.message)
+            try:
+                item = BatchItemRequest.model_validate(raw)
+            except ValidationError as exc:
+                raise InvalidRequest(f"item {index}: {_pydantic_message(exc)}") from None
+            article = item.article()
+            check_article(article, state.limits.max_chars)
+            options = item.options or defaults
+            if options.profile not in infos:
+                infos[options.profile] = state.pipeline(options.profile)
+            sub = submit_summary(
+                jobs=state.jobs,
+                cache=state.cache,
+                send=state.queue.send_summary,
+                article=article,
+                options=options,
+                fingerprint=infos[options.profile].fingerprint,
+                queue=state.queues.batch,
+                record_hit=True,
+            )
+            assert sub.job_id is not None  # record_hit gives every item a job
+            job_id = sub.job_id
+            if sub.state not in ("done", "failed"):
+                waiting.append(job_id)
+        except InputError as exc:
+            job_id = new_id()
+            state.jobs.create(job_id, state="failed", error=exc.to_body())
+        pending.append(BatchItem(index=index, id=client_id, job_id=job_id))
+        if len(pending) >= _ITEMS_PER_WRITE:
+            state.batches.add_items(batch_id, pending)
+            pending = []
+    state.batches.add_items(batch_id, pending)
+    state.batches.wait_on(batch_id, waiting)
+    state.batches.settle_finished(batch_id, state.jobs.get_many(waiting))
+    if state.batches.seal(batch_id) and webhook:
+        state.queue.send_notify_batch(batch_id, state.queues.interactive)
+    return batch_id
+
+
+@router.post(
+    "/v1/batches",
+    status_code=202,
+    response_model=BatchAccepted,
+    summary="Submit many articles: JSON {items: [...]}, JSONL, or a multipart file `file`",
+)
+async def create_batch(request: Request, state: State) -> JSONResponse:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    webhook = request.query_params.get("webhook")
+    defaults = SummaryOptions()
+    if ctype == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidRequest("a multipart upload needs a JSONL file in the field `file`")
+        raw_items = parse_jsonl(await upload.read())
+    elif ctype in JSONL_TYPES:
+        raw_items = parse_jsonl(await request.body())
+    else:
+        batch = parse_json(await request.body())
+        raw_items, defaults, webhook = batch.items, batch.options, batch.webhook or webhook
+    limit = state.limits.max_batch_items
+    if len(raw_items) > limit:
+        raise too_large("the batch", len(raw_items), limit, "items; NEWSUM_MAX_BATCH_ITEMS")
+    if not raw_items:
+        raise EmptyInput("the batch has no items")
+    if webhook:
+        await run_in_threadpool(check_url, webhook)
+    batch_id = await run_in_threadpool(enqueue_batch, state, raw_items, defaults, webhook)
+    location = f"/v1/batches/{batch_id}"
+    body = BatchAccepted(batch_id=batch_id, count=len(raw_items), location=location)
+    return JSONResponse(body.model_dump(), status_code=202, headers={"Location": location})
+
+
+@router.get("/v1/batches/{batch_id}", response_model=BatchView, summary="A batch's progress")
+async def get_batch(batch_id: str, state: State) -> BatchView:
+    status = await run_in_threadpool(batch_status, state.batches, state.jobs, batch_id)
+    if status is None:
+        raise NotFound(f"batch {batch_id} is unknown or expired")
+    return BatchView.model_validate(status)
+
+
+def _result_lines(state: ServiceState, batch_id: str) -> Iterator[str]:
+    for row in batch_results(state.batches, state.jobs, batch_id):
+        raw = row.pop("result")
+        head = json.dumps(row, ensure_ascii=False)
+        # The cached result is JSON already: splice it in rather than parse and re-dump.
+        yield f'{head[:-1]}, "result": {raw or "null"}}}\n'
+
+
+@router.get(
+    "/v1/batches/{batch_id}/results",
+    summary="One JSON line per item, in order (partial while running)",
+    response_class=StreamingResponse,
+)
+async def get_batch_results(batch_id: str, state: State) -> StreamingResponse:
+    if await run_in_threadpool(state.batches.get, batch_id) is None:
+        raise NotFound(f"batch {batch_id} is unknown or expired")
+    return StreamingResponse(
+        iterate_in_threadpool(_result_lines(state, batch_id)), media_type="application/x-ndjson"
+    )

@@ -1,0 +1,462 @@
+"""Thin Celery tasks: validate the payload, run the pipeline, store, update the job.
+
+Registered on an app by ``register_tasks(app)`` (the API never imports this
+module: it sends tasks by name). Engines load once per worker process, in the
+``worker_process_init`` signal (sent in each prefork child, and in the main
+process by the solo pool), never per task; a load failure stops the worker
+with the reason. The process then publishes its pipeline fingerprint and model
+refs to Redis (``<prefix>:pipeline:<profile>``) and refreshes them on a
+heartbeat, so the API can build request keys and tell when no worker is alive.
+
+Retries: only transient trouble (Redis away, a TransientError) is retried,
+with exponential backoff; bad input is never retried; it becomes a failed
+job with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
+from pydantic import ValidationError
+
+from workers.batches import BatchStore, batch_status
+from workers.cache import (
+    PIPELINE_HEARTBEAT_S,
+    Keys,
+    PipelineInfo,
+    ResultCache,
+    connect_redis,
+    content_key,
+    keys_for,
+    publish_pipeline,
+    request_key,
+)
+from workers.celery_app import TASK_NOTIFY_BATCH, TASK_TRANSLATE, QueueConfig
+from workers.contract import TASK_SUMMARIZE, ArticleInput, ErrorBody, SummaryJob, SummaryOptions
+from workers.engines import Engines, load_engines
+from workers.errors import NewsumError, TransientError
+from workers.jobs import JobStore
+from workers.pipeline import (
+    prepare_article,
+    summarize_article,
+    summarize_prepared,
+    translate_sentences,
+)
+from workers.segment import split_sentences
+from workers.settings import Settings
+from workers.translation_memory import TranslationMemory
+
+log = logging.getLogger("newsum.worker")
+
+EXIT_MODEL_LOAD = 3
+# A task delivered this many times more than its retries was lost with its worker
+# each time (out of memory, killed): fail it instead of killing workers forever.
+MAX_LOST_DELIVERIES = 3
+WEBHOOK_TIMEOUT_S = 5.0
+_HTML_TAG = re.compile(r"(<[^>]+>)")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass
+class WorkerConfig:
+    """What the worker command decided, before any process loads engines."""
+
+    settings: Settings
+    profile: str
+    redis_url: str
+    main_pid: int
+    failure_file: Path  # a child that cannot start writes its reason here for the parent
+
+
+@dataclass
+class WorkerContext:
+    """Everything a task needs, built once per worker process."""
+
+    settings: Settings
+    engines: Engines
+    info: PipelineInfo
+    client: redis.Redis
+    keys: Keys
+    jobs: JobStore
+    cache: ResultCache
+    batches: BatchStore
+    queues: QueueConfig
+    fetch: Callable[[str], tuple[bytes, str | None]]
+
+
+_config: WorkerConfig | None = None
+_context: WorkerContext | None = None
+_app: Celery | None = None
+
+
+def configure_worker(settings: Settings, profile: str, redis_url: str) -> None:
+    """Record the worker's settings; engines load later, in each worker process."""
+    global _config
+    failure_file = Path(tempfile.gettempdir()) / f"newsum-worker-{os.getpid()}.failed"
+    failure_file.unlink(missing_ok=True)
+    _config = WorkerConfig(settings, profile, redis_url, os.getpid(), failure_file)
+
+
+def startup_failure() -> str | None:
+    """Why a worker process could not start, once the worker has stopped (else None)."""
+    if _config is None or not _config.failure_file.exists():
+        return None
+    reason = _config.failure_file.read_text(encoding="utf-8")
+    _config.failure_file.unlink(missing_ok=True)
+    return reason
+
+
+def start_worker_process(config: WorkerConfig) -> WorkerContext:
+    """Load the engines, wrap the translator in the translation memory, publish the
+    pipeline and start its heartbeat. Raises on any failure."""
+    settings = config.settings
+    keys = keys_for(settings)
+    client = connect_redis(config.redis_url)
+    client.ping()  # Redis away at start is a start-up failure, said plainly
+    engines = load_engines(settings, config.profile)
+    if engines.translator is not None:
+        engines.translator = TranslationMemory(
+            engines.translator, client, keys, ttl_s=settings.cache_ttl_s
+        )
+    warm_up(engines, settings)
+    info = PipelineInfo(
+        profile=engines.profile,
+        fingerprint=engines.fingerprint(),
+        models=engines.model_refs(),
+        has_translator=engines.translator is not None,
+        warnings=list(engines.warnings),
+    )
+    aliases = tuple({"auto", config.profile} - {engines.profile})
+    publish_pipeline(client, keys, info, also_as=aliases)
+    _start_heartbeat(client, keys, info, aliases)
+
+    from workers.fetch import url_fetcher
+
+    fetch_timeout = settings.fetch_timeout_s
+    return WorkerContext(
+        settings=settings,
+        engines=engines,
+        info=info,
+        client=client,
+        keys=keys,
+        jobs=JobStore(client, keys, settings.job_ttl_s),
+        cache=ResultCache(client, keys, settings.cache_ttl_s),
+        batches=BatchStore(client, keys, settings.job_ttl_s),
+        queues=QueueConfig.from_settings(settings),
+        fetch=url_fetcher(timeout_s=fetch_timeout, max_bytes=settings.max_bytes),
+    )
+
+
+WARM_UP_ARTICLE = (
+    "新华社北京1月9日电 国务院常务会议今天在北京召开。会议决定加快发展新能源汽车产业，"
+    "全年投资120亿元。会议指出，要加强充电基础设施建设。有关部门负责人出席会议。"
+)
+
+
+def warm_up(engines: Engines, settings: Settings) -> None:
+    """Run one short article through the pipeline before taking tasks.
+
+    The first run loads the dictionaries (jieba, CC-CEDICT: ~8 s here); that cost
+    belongs to start-up, not to the first reader's request. Models are not run
+    here: they are loaded already, and a random-weight test model may generate
+    to its length limit. A failure here means the pipeline is broken: it stops
+    the worker.
+    """
+    started = time.perf_counter()
+    summarize_article(
+        ArticleInput(text=WARM_UP_ARTICLE),
+        SummaryOptions(strategy="extractive", translate=False, sentences=1),
+        engines,
+        settings,
+        key="warm-up",
+    )
+    log.info("pipeline warmed up in %.1f s", time.perf_counter() - started)
+
+
+def _start_heartbeat(
+    client: redis.Redis, keys: Keys, info: PipelineInfo, aliases: tuple[str, ...]
+) -> None:
+    def beat() -> None:
+        while True:
+            time.sleep(PIPELINE_HEARTBEAT_S)
+            try:
+                publish_pipeline(client, keys, info, also_as=aliases)
+            except redis.RedisError as exc:
+                log.warning("could not refresh the pipeline record: %s", exc)
+
+    threading.Thread(target=beat, name="newsum-heartbeat", daemon=True).start()
+
+
+def _on_process_init(**_: Any) -> None:
+    global _context
+    if _config is None:  # a Celery worker not started by `newsum worker`
+        return
+    try:
+        _context = start_worker_process(_config)
+    except Exception as exc:
+        reason = exc.message if isinstance(exc, NewsumError) else f"{type(exc).__name__}: {exc}"
+        log.critical("newsum worker cannot start: %s", reason)
+        print(f"newsum worker: cannot start: {reason}", file=sys.stderr, flush=True)
+        with contextlib.suppress(OSError):
+            _config.failure_file.write_text(reason, encoding="utf-8")
+        if os.getpid() == _config.main_pid:  # solo pool: this is the worker
+            raise SystemExit(EXIT_MODEL_LOAD) from None
+        # A prefork child: stop the parent too, or it would fork a new child forever.
+        os.kill(_config.main_pid, signal.SIGTERM)
+        os._exit(EXIT_MODEL_LOAD)
+    log.info(
+        "worker process %d ready: profile %s, pipeline %s",
+        os.getpid(),
+        _context.info.profile,
+        _context.info.fingerprint,
+    )
+
+
+def context() -> WorkerContext:
+    if _context is None:
+        raise TransientError("this worker process has not loaded its engines")
+    return _context
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+class _StageClock:
+    """Turns progress callbacks into job updates and per-stage timings."""
+
+    def __init__(self, ctx: WorkerContext, job_id: str) -> None:
+        self.ctx = ctx
+        self.job_id = job_id
+        self.stage: str | None = None
+        self.since = time.perf_counter()
+        self.last_progress = -1.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if stage != self.stage:
+            self._close_stage()
+            self.stage = stage
+            self.since = time.perf_counter()
+        elif fraction - self.last_progress < 0.05:
+            return
+        self.last_progress = fraction
+        try:
+            self.ctx.jobs.set_progress(self.job_id, stage, fraction)
+        except redis.RedisError as exc:  # progress is nice to have; the result is not
+            log.warning("could not record progress of %s: %s", self.job_id, exc)
+
+    def _close_stage(self) -> None:
+        if self.stage is None or self.stage == "done":
+            return
+        elapsed = time.perf_counter() - self.since
+        try:
+            with self.ctx.client.pipeline(transaction=False) as pipe:
+                pipe.hincrbyfloat(self.ctx.keys.stage_seconds, self.stage, elapsed)
+                pipe.hincrby(self.ctx.keys.stage_count, self.stage, 1)
+                pipe.execute()
+        except redis.RedisError:
+            pass
+
+    def finish(self) -> None:
+        self._close_stage()
+        self.stage = None
+
+
+def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) -> None:
+    """One summary job, end to end. Raises InputError/NewsumError for the caller to record."""
+    job = SummaryJob.model_validate(payload)
+    clock = _StageClock(ctx, job_id)
+    ctx.jobs.mark_running(job_id, "extract")
+    ctx.client.hincrby(ctx.keys.stats, "summaries_run", 1)
+    clock("extract", 0.05)
+    prepared = prepare_article(job.article, ctx.settings, fetch=ctx.fetch)
+    fingerprint = ctx.info.fingerprint
+    ckey = content_key(prepared.text, job.options, fingerprint)
+    result = ctx.cache.get(ckey)
+    cached = result is not None
+    if result is None:
+        result = summarize_prepared(prepared, job.options, ctx.engines, key=ckey, progress=clock)
+    clock.finish()
+    # Stored under the request key this worker's own fingerprint gives; the API's
+    # key differs only if it read another worker's fingerprint, and a result must
+    # never sit under a key naming models that did not make it.
+    own_key = request_key(job.article, job.options, fingerprint)
+    ctx.cache.put(result, ckey, own_key)
+    ctx.jobs.mark_done(job_id, result_key=ckey, cached=cached)
+
+
+def _finish(ctx: WorkerContext, job_id: str, key: str | None) -> None:
+    """After done or failed: free the single-flight marker, settle batches."""
+    if key:
+        ctx.jobs.release(key, job_id)
+    for batch_id in ctx.batches.job_finished(job_id):
+        _notify_if_wanted(ctx, batch_id)
+
+
+def _notify_if_wanted(ctx: WorkerContext, batch_id: str) -> None:
+    record = ctx.batches.get(batch_id)
+    if record is not None and record.webhook and _app is not None:
+        _app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=ctx.queues.interactive)
+
+
+def _fail(ctx: WorkerContext, job_id: str, error: ErrorBody) -> None:
+    ctx.jobs.mark_failed(job_id, error)
+    ctx.client.hincrby(ctx.keys.stats, "jobs_failed", 1)
+
+
+def _backoff(retries: int) -> int:
+    return int(min(60, 2 ** (retries + 1)))
+
+
+def _guarded(
+    task: Task, job_id: str, key: str | None, work: Callable[[WorkerContext], None]
+) -> None:
+    """The failure policy shared by the job tasks."""
+    ctx = context()
+    deliveries = int(ctx.client.hincrby(ctx.keys.job(job_id), "deliveries", 1))
+    limits = ctx.queues
+    if deliveries > limits.max_retries + 1 + MAX_LOST_DELIVERIES:
+        _fail(
+            ctx,
+            job_id,
+            ErrorBody(
+                code="worker_lost",
+                message="the worker running this job "
+                f"was lost {deliveries - 1} times (out of memory?); not trying again",
+            ),
+        )
+        _finish(ctx, job_id, key)
+        return
+    existing = ctx.jobs.get(job_id)
+    if existing is not None and existing.finished:  # redelivered after it finished
+        return
+    try:
+        work(ctx)
+    except (TransientError, redis.ConnectionError, redis.TimeoutError) as exc:
+        if task.request.retries < limits.max_retries:
+            log.warning("job %s: transient error, retrying: %s", job_id, exc)
+            raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+        _fail(
+            ctx,
+            job_id,
+            ErrorBody(
+                code="transient",
+                message=f"gave up after {limits.max_retries} retries: {exc}",
+                limit=limits.max_retries,
+            ),
+        )
+    except ValidationError as exc:
+        _fail(ctx, job_id, ErrorBody(code="invalid_request", message=f"bad task payload: {exc}"))
+    except NewsumError as exc:  # bad input, a page that would not fetch, no model: the reason
+        _fail(ctx, job_id, exc.to_body())
+    except SoftTimeLimitExceeded:
+        _fail(
+            ctx,
+            job_id,
+            ErrorBody(
+                code="timeout",
+                message="the job took longer than "
+                f"{limits.soft_time_limit_s} s (NEWSUM_TASK_SOFT_TIME_LIMIT_S)",
+                limit=limits.soft_time_limit_s,
+            ),
+        )
+    except Exception as exc:  # a bug: logged with its traceback once, here
+        log.exception("job %s failed", job_id)
+        _fail(ctx, job_id, ErrorBody(code="internal", message=f"{type(exc).__name__}: {exc}"))
+    _finish(ctx, job_id, key)
+
+
+# --------------------------------------------------------------------------- translation
+
+
+def translate_texts(texts: list[str], fmt: str, engines: Engines) -> list[str]:
+    """LibreTranslate's job: each text (plain or HTML) to English, one batch for all."""
+    # Each text becomes parts: markup kept as is, Chinese runs cut into sentences.
+    plans: list[list[str | list[int]]] = []
+    sentences: list[str] = []
+    for text in texts:
+        parts = _HTML_TAG.split(text) if fmt == "html" else [text]
+        plan: list[str | list[int]] = []
+        for part in parts:
+            if (fmt == "html" and part.startswith("<")) or not _HAN.search(part):
+                plan.append(part)
+                continue
+            pieces = split_sentences(part) or [part]
+            plan.append(list(range(len(sentences), len(sentences) + len(pieces))))
+            sentences.extend(pieces)
+        plans.append(plan)
+    english = translate_sentences(sentences, engines) if sentences else []
+    out = []
+    for plan in plans:
+        pieces_out = [p if isinstance(p, str) else " ".join(english[i] for i in p) for p in plan]
+        out.append("".join(pieces_out))
+    return out
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def notify_batch(ctx: WorkerContext, batch_id: str) -> None:
+    """POST the batch summary to its webhook (URL re-checked), best effort."""
+    from workers.fetch import check_public_url
+
+    record = ctx.batches.get(batch_id)
+    if record is None or not record.webhook:
+        return
+    status = batch_status(ctx.batches, ctx.jobs, batch_id)
+    if status is None:
+        return
+    status["results"] = f"/v1/batches/{batch_id}/results"
+    check_public_url(record.webhook)
+    with httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False, trust_env=False) as http:
+        http.post(record.webhook, json=status)
+
+
+# --------------------------------------------------------------------------- registration
+
+
+def register_tasks(app: Celery) -> None:
+    """Add newsum's tasks to ``app`` and hook engine loading to worker start."""
+    global _app
+    _app = app
+    worker_process_init.connect(_on_process_init, weak=False, dispatch_uid="newsum-init")
+
+    @app.task(name=TASK_SUMMARIZE, bind=True, max_retries=None)
+    def summarize(self: Task, payload: dict[str, Any], job_id: str) -> None:
+        key = payload.get("key") if isinstance(payload, dict) else None
+        _guarded(self, job_id, key, lambda ctx: run_summary_job(ctx, payload, job_id))
+
+    @app.task(name=TASK_TRANSLATE, bind=True, max_retries=None)
+    def translate(self: Task, texts: list[str], fmt: str, job_id: str) -> None:
+        def work(ctx: WorkerContext) -> None:
+            ctx.jobs.mark_running(job_id, "translate")
+            ctx.jobs.mark_done(job_id, result=translate_texts(list(texts), fmt, ctx.engines))
+
+        _guarded(self, job_id, None, work)
+
+    @app.task(name=TASK_NOTIFY_BATCH, bind=True, max_retries=2)
+    def notify(self: Task, batch_id: str) -> None:
+        try:
+            notify_batch(context(), batch_id)
+        except httpx.HTTPError as exc:
+            if self.request.retries < 2:
+                raise self.retry(exc=exc, countdown=5 * (self.request.retries + 1)) from exc
+            log.warning("webhook of batch %s failed: %s", batch_id, exc)
+        except NewsumError as exc:  # an unsafe webhook URL: never retried
+            log.warning("webhook of batch %s refused: %s", batch_id, exc.message)
