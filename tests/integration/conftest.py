@@ -125,7 +125,8 @@ def _stack_factory(
 
     def build(db: int, profile: str, concurrency: int, extra_env: dict[str, str]) -> Stack:
         url = _with_db(base_redis_url, db)
-        env = dict(os.environ, NEWSUM_REDIS_URL=url, **extra_env)
+        # These stacks post batches without a key (service.auth: NEWSUM_ANONYMOUS).
+        env = dict(os.environ, NEWSUM_REDIS_URL=url, **{"NEWSUM_ANONYMOUS": "all", **extra_env})
         env["PYTHONPATH"] = str(REPO_ROOT)
         # Settings read the same variables the worker sees.
         saved = {k: os.environ.get(k) for k in env if k.startswith("NEWSUM_")}
@@ -173,5 +174,14 @@ def translator_stack(
 ) -> Stack:
     """A worker on the tiny test models (it can translate) and the API, on db 14."""
     return _stack_factory(
-        14, "auto", 1, {"NEWSUM_MODEL_DIR": str(tiny_model_dir), "NEWSUM_DEVICE": "cpu"}
+        14,
+        "auto",
+        1,
+        {
+            "NEWSUM_MODEL_DIR": str(tiny_model_dir),
+            "NEWSUM_DEVICE": "cpu",
+            # Random weights never stop on their own: short greedy outputs.
+            "NEWSUM_NUM_BEAMS": "1",
+            "NEWSUM_MAX_NEW_TOKENS": "8",
+        },
     )

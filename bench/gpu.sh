@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# newsum's benchmark on one CUDA GPU, in under 5 minutes: the same arms and table
+# as `python -m bench.run`, with CTranslate2 in float16 and in int8_float16 and
+# transformers (the naive and batched arms) in float16.
+#
+#   bench/gpu.sh                 # both CTranslate2 compute types, tables
+#   bench/gpu.sh --json          # extra flags go to every bench.run call
+#   PYTHON=/path/to/python bench/gpu.sh
+#
+# Needs a Python with torch built for CUDA and ctranslate2 >= 4.5 (its Linux
+# wheels carry CUDA 12; cuBLAS 12 and cuDNN 9 come with torch's nvidia-* wheels).
+# The CPU-only torch of the development venv cannot run this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-.venv/bin/python}"
+
+"$PY" - <<'CHECK'
+import sys
+
+import ctranslate2
+import torch
+
+problems = []
+if not torch.cuda.is_available():
+    problems.append("torch sees no CUDA device (CPU-only torch?)")
+if ctranslate2.get_cuda_device_count() == 0:
+    problems.append("CTranslate2 sees no CUDA device")
+elif "float16" not in ctranslate2.get_supported_compute_types("cuda"):
+    problems.append("CTranslate2 cannot compute in float16 on this GPU")
+if problems:
+    sys.exit("bench/gpu.sh: " + "; ".join(problems))
+print(f"GPU: {torch.cuda.get_device_name(0)}, ctranslate2 {ctranslate2.__version__}, torch {torch.__version__}")
+CHECK
+
+# A GPU is fed far more than 2 CPU cores: more articles, more clients; naive stays a subset.
+COMMON=(--device cuda --articles 16 --sentences 60 --clients 8 --naive-articles 2 --naive-sentences 16)
+
+echo "== CTranslate2 float16, transformers float16 (all arms)"
+timeout 230 "$PY" -m bench.run "${COMMON[@]}" --ct2-compute-type float16 "$@"
+
+echo
+echo "== CTranslate2 int8_float16 (in-process CTranslate2 arms only)"
+timeout 60 "$PY" -m bench.run "${COMMON[@]}" --ct2-compute-type int8_float16 \
+  --skip naive --skip transformers --skip service --skip cache_hit "$@"

@@ -1,0 +1,444 @@
+"""The CTranslate2 engine: a converted seq2seq checkpoint behind ``TextGenerator``.
+
+The same checkpoints as the transformers engine, converted once with
+``newsum models convert`` (``models.convert``), run 3-5× faster on CPU in int8.
+The converted folder holds CTranslate2's ``model.bin`` and the checkpoint's own
+Hugging Face tokenizer (under ``tokenizer/``): the tokenizer makes the token
+strings CTranslate2 reads, counts tokens, and decodes the output. It is read
+with sentencepiece (Marian) or the tokenizers library (``tokenizer.json``,
+BART), not transformers, so a CTranslate2 worker never imports torch (about
+200 MiB less per process); other layouts fall back to ``AutoTokenizer``.
+
+Batching: inputs are sorted by length and handed to ``translate_batch`` with a
+cap in tokens (``batch_type="tokens"``), so each batch pads little; outputs come
+back in input order. Nothing is truncated: an input over ``max_input_tokens``
+raises ValueError (chunking is the caller's job, ``models.chunking``).
+
+Decoding settings come from ``spec.generation`` (transformers' names, mapped
+here): ``num_beams`` → ``beam_size``, ``max_new_tokens`` →
+``max_decoding_length``, ``min_length`` / ``min_new_tokens`` →
+``min_decoding_length``, ``no_repeat_ngram_size``, ``length_penalty``,
+``repetition_penalty``. One difference at the cap: transformers spends the last
+of ``max_new_tokens`` on a forced ``</s>``, CTranslate2 on one more word; both
+run the same number of decoding steps.
+
+Threads and processes: load ONE copy of each model per worker process.
+CTranslate2 runs one batch at a time per process (``inter_threads=1``) on
+``intra_threads`` cores; the default, ``threads_per_process(1)``, is every core
+this process may use. With N worker processes on one machine pass
+``intra_threads=threads_per_process(N)`` (cores // N) so the processes do not
+fight over cores; torch's own thread count (``NEWSUM_TORCH_THREADS``) is set
+once per process by the transformers engine and does not affect this engine.
+
+Devices: ``cpu`` computes in ``int8`` (float32 gains little on the AMD CPUs
+here: oneDNN is slow on the large output layer); ``cuda`` in ``int8_float16``
+by default, or ``float16``. Any compute type works on a folder converted with
+any quantization: CTranslate2 converts the weights as it loads them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from models.errors import ModelLoadFailed, ModelNotFound
+from models.specs import ModelSpec
+
+# Where models.convert puts the checkpoint's tokenizer inside a converted folder:
+# a subfolder, so the tokenizer never reads CTranslate2's own config.json.
+TOKENIZER_DIR = "tokenizer"
+
+DEFAULT_COMPUTE_TYPE = {"cpu": "int8", "cuda": "int8_float16"}
+# Source tokens (padding included) per translate_batch chunk. On CPU, bigger
+# batches stop paying off at a few thousand tokens, and memory grows with them:
+# two full 1,024-token summary chunks at beam 4 already hold ~400 MiB of
+# attention caches. A GPU wants bigger batches.
+DEFAULT_MAX_BATCH_TOKENS = {"cpu": 2048, "cuda": 16384}
+
+# A short input per architecture for the warm-up: Marian reads Chinese.
+_WARM_UP_TEXT = {"marian": "新闻。", "bart": "News.", "mt5": "新闻。"}
+
+# transformers generation settings with no CTranslate2 counterpart that change
+# nothing here: CTranslate2's beam search stops when its beams are done, and it
+# never samples unless asked.
+_IGNORED_SETTINGS = frozenset({"early_stopping", "do_sample", "max_length"})
+
+
+def threads_per_process(processes: int = 1) -> int:
+    """Cores each of ``processes`` worker processes should compute on (at least 1)."""
+    if processes < 1:
+        raise ValueError(f"processes must be ≥ 1, got {processes}")
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // processes)
+
+
+def decoding_options(generation: Mapping[str, Any]) -> dict[str, Any]:
+    """``translate_batch`` keyword arguments for transformers-style ``generation``.
+
+    Raises ValueError naming a setting this engine cannot honour, rather than
+    decoding differently from the transformers engine without a word.
+    """
+    options: dict[str, Any] = {"beam_size": 1}
+    for name, value in generation.items():
+        if name == "num_beams":
+            options["beam_size"] = int(value)
+        elif name == "max_new_tokens":
+            options["max_decoding_length"] = int(value)
+        elif name == "min_new_tokens":
+            options["min_decoding_length"] = int(value)
+        elif name == "min_length":
+            # transformers counts the decoder start token in min_length.
+            options.setdefault("min_decoding_length", max(0, int(value) - 1))
+        elif name in ("no_repeat_ngram_size", "length_penalty", "repetition_penalty"):
+            options[name] = value
+        elif name == "do_sample" and value:
+            raise ValueError("the CTranslate2 engine does not sample: set do_sample=False")
+        elif name not in _IGNORED_SETTINGS:
+            raise ValueError(
+                f"generation setting {name!r} has no CTranslate2 counterpart in this engine"
+            )
+    return options
+
+
+class CTranslate2Engine:
+    """A loaded CTranslate2 model; build it with ``CTranslate2Engine.load``."""
+
+    engine_name = "ctranslate2"
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        translator: Any,
+        tokenizer: Any,
+        *,
+        device: str,
+        compute_type: str,
+        generation: Mapping[str, Any],
+        max_batch_tokens: int,
+        revision: str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.model_id = spec.id
+        self.revision: str | None = revision if revision is not None else spec.revision
+        self.device = device
+        self.compute_type = compute_type
+        self.generation = dict(generation)
+        self.max_batch_tokens = max_batch_tokens
+        self.max_input_tokens = spec.max_input_tokens
+        self._options = decoding_options(self.generation)
+        self._translator = translator
+        self._tokenizer: SubwordTokenizer = tokenizer
+        # BART's checkpoint forces <s> as the first output token
+        # (forced_bos_token_id), which CTranslate2 ignores: give it as a prefix.
+        self._prefix: list[str] | None = (
+            [tokenizer.bos_token] if spec.architecture == "bart" and tokenizer.bos_token else None
+        )
+
+    @classmethod
+    def load(
+        cls,
+        spec: ModelSpec,
+        path: Path,
+        *,
+        device: str = "auto",
+        compute_type: str | None = None,
+        intra_threads: int = 0,
+        inter_threads: int = 1,
+        max_batch_tokens: int | None = None,
+        generation_overrides: Mapping[str, Any] | None = None,
+    ) -> CTranslate2Engine:
+        """Load the converted model of ``spec`` from ``path`` and warm it up.
+
+        ``path``: a folder written by ``models.convert.convert`` (see
+        ``models.convert.locate_ct2``). ``device``: "auto" (CUDA when
+        CTranslate2 sees a GPU), "cpu" or "cuda". ``compute_type``: None picks
+        ``int8`` on CPU and ``int8_float16`` on CUDA. ``intra_threads``: cores
+        per batch, 0 means ``threads_per_process(1)`` (all of this process's
+        cores). ``max_batch_tokens``: source tokens per batch, None picks a
+        per-device default. ``generation_overrides``: merged over
+        ``spec.generation`` (e.g. ``num_beams=1``).
+
+        Raises ModelNotFound when the folder is missing or incomplete (run
+        ``newsum models convert``), ModelLoadFailed naming the path and the
+        reason when it does not load, ValueError for bad settings.
+        """
+        problem = ct2_problem(path)
+        if problem is not None:
+            raise ModelNotFound(
+                f"cannot load {spec.id} ({spec.role}) for CTranslate2: {problem}; "
+                "run `newsum models convert`"
+            )
+        generation = {**spec.generation, **(generation_overrides or {})}
+        decoding_options(generation)  # a bad setting fails here, before the load
+        try:
+            import ctranslate2
+
+            resolved = _resolve_device(device, ctranslate2)
+            compute = compute_type or DEFAULT_COMPUTE_TYPE[resolved]
+            supported = ctranslate2.get_supported_compute_types(resolved)
+            if compute not in supported and compute not in ("default", "auto"):
+                raise ModelLoadFailed(
+                    f"compute type {compute!r} is not supported on {resolved} here; "
+                    f"choose one of {', '.join(sorted(supported))}"
+                )
+            threads = intra_threads if intra_threads > 0 else threads_per_process(1)
+            translator = ctranslate2.Translator(
+                str(path),
+                device=resolved,
+                compute_type=compute,
+                intra_threads=threads,
+                inter_threads=inter_threads,
+            )
+            tokenizer = load_tokenizer(path / TOKENIZER_DIR)
+        except ModelLoadFailed:
+            raise
+        except Exception as exc:
+            raise ModelLoadFailed(
+                f"cannot load {spec.id} ({spec.role}) from {path}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+        batch_tokens = max_batch_tokens or DEFAULT_MAX_BATCH_TOKENS[resolved]
+        if batch_tokens < spec.max_input_tokens:
+            raise ValueError(
+                f"max_batch_tokens must be ≥ {spec.max_input_tokens} (one full input); "
+                f"got {batch_tokens}"
+            )
+        engine = cls(
+            spec,
+            translator,
+            tokenizer,
+            device=resolved,
+            compute_type=compute,
+            generation=generation,
+            max_batch_tokens=batch_tokens,
+            revision=_source_revision(path),
+        )
+        try:
+            engine.generate([_WARM_UP_TEXT.get(spec.architecture, "News.")], max_new_tokens=2)
+        except Exception as exc:
+            raise ModelLoadFailed(
+                f"{spec.id} ({spec.role}) loaded from {path} but its warm-up generate failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return engine
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer makes of ``text``, specials included."""
+        return len(self._tokenizer.tokens(text))
+
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
+        """One output per input, in input order; length-sorted batches inside.
+
+        Raises ValueError when an input is over ``max_input_tokens``: chunk it
+        first (``models.chunking``); nothing is ever truncated here.
+        """
+        return [self._tokenizer.decode(tokens) for tokens in self._translate(texts, max_new_tokens)]
+
+    def generate_ids(
+        self, texts: Sequence[str], *, max_new_tokens: int | None = None
+    ) -> list[list[int]]:
+        """Output token ids (BART's ``<s>`` prefix included, no ``</s>``), input order.
+
+        For tests and benchmarks that compare engines token for token or count
+        generated tokens; the pipeline uses ``generate``.
+        """
+        return [self._tokenizer.ids(tokens) for tokens in self._translate(texts, max_new_tokens)]
+
+    def _translate(self, texts: Sequence[str], max_new_tokens: int | None) -> list[list[str]]:
+        """Output token strings per input, in input order."""
+        if not texts:
+            return []
+        encoded = [self._tokenizer.tokens(text) for text in texts]
+        for index, ids in enumerate(encoded):
+            if len(ids) > self.max_input_tokens:
+                raise ValueError(
+                    f"input {index} is {len(ids)} tokens, over {self.model_id}'s window of "
+                    f"{self.max_input_tokens}: split it first (models.chunking)"
+                )
+        options = dict(self._options)
+        if max_new_tokens is not None:
+            options["max_decoding_length"] = max_new_tokens
+        if "min_decoding_length" in options and "max_decoding_length" in options:
+            # A caller's short cap wins over a forced minimum.
+            options["min_decoding_length"] = min(
+                options["min_decoding_length"], options["max_decoding_length"]
+            )
+        # Longest first, so that each token-capped batch pads little.
+        order = sorted(range(len(texts)), key=lambda i: (-len(encoded[i]), i))
+        source = [encoded[i] for i in order]
+        prefix = [self._prefix] * len(source) if self._prefix else None
+        results = self._translator.translate_batch(
+            source,
+            target_prefix=prefix,
+            max_batch_size=self.max_batch_tokens,
+            batch_type="tokens",
+            # The window is checked above; never a silent cut.
+            max_input_length=0,
+            **options,
+        )
+        outputs: list[list[str]] = [[] for _ in texts]
+        for index, result in zip(order, results, strict=True):
+            outputs[index] = list(result.hypotheses[0])
+        return outputs
+
+
+def ct2_problem(path: Path) -> str | None:
+    """What a folder lacks to be a converted model this engine loads; None if nothing."""
+    if not path.is_dir():
+        return f"{path} does not exist"
+    if not (path / "model.bin").is_file():
+        return f"{path} has no model.bin (not a CTranslate2 model)"
+    if not (path / TOKENIZER_DIR / "tokenizer_config.json").is_file():
+        return f"{path} has no {TOKENIZER_DIR}/tokenizer_config.json (the checkpoint's tokenizer)"
+    return None
+
+
+def _source_revision(path: Path) -> str | None:
+    # models.convert records the source checkpoint's revision beside the model.
+    marker = path / "newsum-ct2.json"
+    try:
+        revision = json.loads(marker.read_text(encoding="utf-8")).get("revision")
+    except (OSError, ValueError):
+        return None
+    return str(revision) if revision else None
+
+
+def _resolve_device(device: str, ctranslate2: Any) -> str:
+    gpus = ctranslate2.get_cuda_device_count()
+    if device == "auto":
+        return "cuda" if gpus > 0 else "cpu"
+    if device == "cuda" and gpus == 0:
+        raise ModelLoadFailed("device 'cuda' was asked for but CTranslate2 sees no CUDA device")
+    if device not in ("cpu", "cuda"):
+        raise ModelLoadFailed(f"unknown device {device!r}: use auto, cpu or cuda")
+    return device
+
+
+# ---------------------------------------------------------------- tokenizers
+#
+# The checkpoint's own tokenizer files, read without transformers: importing
+# transformers' tokenizers imports torch (~200 MiB per worker process), which a
+# CTranslate2 worker otherwise never needs.
+
+
+class SubwordTokenizer(Protocol):
+    """What the engine needs of a tokenizer: token strings in and out."""
+
+    bos_token: str | None
+
+    def tokens(self, text: str) -> list[str]:
+        """Source token strings of ``text``, specials (``</s>``) included."""
+        ...
+
+    def decode(self, tokens: Sequence[str]) -> str:
+        """Text of output token strings, specials dropped."""
+        ...
+
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        """Vocabulary ids of token strings."""
+        ...
+
+
+def load_tokenizer(folder: Path) -> SubwordTokenizer:
+    """The lightest reader of the tokenizer saved in ``folder``.
+
+    Marian's sentencepiece layout (``source.spm``, ``target.spm``, ``vocab.json``)
+    and any ``tokenizer.json`` (BART) are read directly; anything else goes
+    through transformers' ``AutoTokenizer``.
+    """
+    config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    marian_files = ("source.spm", "target.spm", "vocab.json")
+    if config.get("tokenizer_class") == "MarianTokenizer" and all(
+        (folder / name).is_file() for name in marian_files
+    ):
+        return MarianSpmTokenizer(folder, config)
+    if (folder / "tokenizer.json").is_file():
+        return JsonTokenizer(folder, config)
+    return AutoTokenizerAdapter(folder)
+
+
+def _special(config: Mapping[str, Any], name: str, default: str | None) -> str | None:
+    value = config.get(name, default)
+    if isinstance(value, dict):  # an AddedToken, serialized
+        return str(value.get("content", default))
+    return None if value is None else str(value)
+
+
+class MarianSpmTokenizer:
+    """opus-mt's tokenizer: source and target sentencepiece models, one shared vocabulary."""
+
+    bos_token: str | None = None
+
+    def __init__(self, folder: Path, config: Mapping[str, Any]) -> None:
+        import sentencepiece as spm
+
+        self._source = spm.SentencePieceProcessor(model_file=str(folder / "source.spm"))
+        self._target = spm.SentencePieceProcessor(model_file=str(folder / "target.spm"))
+        self._vocab: dict[str, int] = json.loads(
+            (folder / "vocab.json").read_text(encoding="utf-8")
+        )
+        self.eos_token = _special(config, "eos_token", "</s>") or "</s>"
+        self.unk_token = _special(config, "unk_token", "<unk>") or "<unk>"
+        pad = _special(config, "pad_token", "<pad>")
+        self._specials = {self.eos_token, self.unk_token} | ({pad} if pad else set())
+
+    def tokens(self, text: str) -> list[str]:
+        pieces: list[str] = self._source.encode(text, out_type=str)
+        # A piece outside the shared vocabulary is <unk>, as MarianTokenizer makes it.
+        return [p if p in self._vocab else self.unk_token for p in pieces] + [self.eos_token]
+
+    def decode(self, tokens: Sequence[str]) -> str:
+        pieces = [t for t in tokens if t not in self._specials]
+        text: str = self._target.decode_pieces(pieces)
+        return text.replace("\u2581", " ").strip()
+
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        unk = self._vocab[self.unk_token]
+        return [self._vocab.get(t, unk) for t in tokens]
+
+
+class JsonTokenizer:
+    """A ``tokenizer.json`` (BART's byte-level BPE) read with the tokenizers library."""
+
+    def __init__(self, folder: Path, config: Mapping[str, Any]) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.bos_token = _special(config, "bos_token", None)
+
+    def tokens(self, text: str) -> list[str]:
+        return list(self._tokenizer.encode(text).tokens)
+
+    def decode(self, tokens: Sequence[str]) -> str:
+        text: str = self._tokenizer.decode(self.ids(tokens), skip_special_tokens=True)
+        return text.strip()
+
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        found = (self._tokenizer.token_to_id(t) for t in tokens)
+        return [i for i in found if i is not None]
+
+
+class AutoTokenizerAdapter:
+    """Any other tokenizer, through transformers (which imports torch)."""
+
+    def __init__(self, folder: Path) -> None:
+        from transformers import AutoTokenizer
+
+        self._tokenizer: Any = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        self.bos_token = self._tokenizer.bos_token
+
+    def tokens(self, text: str) -> list[str]:
+        return list(self._tokenizer.convert_ids_to_tokens(self._tokenizer(text)["input_ids"]))
+
+    def decode(self, tokens: Sequence[str]) -> str:
+        text = self._tokenizer.decode(self.ids(tokens), skip_special_tokens=True)
+        return str(text).strip()
+
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        return [int(self._tokenizer.convert_tokens_to_ids(token)) for token in tokens]

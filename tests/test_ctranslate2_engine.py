@@ -1,0 +1,201 @@
+"""The CTranslate2 engine and ``models.convert`` on tiny real models.
+
+CTranslate2 float32 and transformers decode greedily to the same tokens when the
+weights make outputs depend on the input (``init_std=0.5``, tests/tiny_models.py);
+int8 drifts after a few tokens, so engines are compared in float32.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.convert import convert, convert_model, ct2_path, locate_ct2
+from models.engines.ctranslate2_engine import CTranslate2Engine, decoding_options
+from models.engines.transformers_engine import TransformersEngine
+from models.errors import ModelNotFound
+from models.specs import ModelSpec, get_spec
+from models.store import model_path
+from tests.tiny_models import chinese_lines, english_lines
+
+pytestmark = pytest.mark.engine
+
+GREEDY = {"num_beams": 1}
+ROLES = ("translation", "summary")
+
+
+def _inputs(role: str) -> list[str]:
+    if role == "translation":
+        return chinese_lines()[1:6]
+    lines = english_lines()
+    return [" ".join(lines[i : i + 4]) for i in (0, 10, 20, 30)]
+
+
+@pytest.fixture(scope="module")
+def ct2_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model dir holding both tiny models converted to float32 and int8."""
+    out = tmp_path_factory.mktemp("ct2")
+    for role in ROLES:
+        spec = get_spec(role)
+        for quantization in ("float32", "int8"):
+            convert(
+                spec,
+                model_path(spec, tiny_model_dir),
+                ct2_path(spec, out, quantization),
+                quantization=quantization,
+            )
+    return out
+
+
+def _load(spec: ModelSpec, ct2_dir: Path, quantization: str) -> CTranslate2Engine:
+    path = locate_ct2(spec, ct2_dir, quantization)
+    assert path is not None
+    return CTranslate2Engine.load(
+        spec, path, device="cpu", compute_type=quantization, generation_overrides=GREEDY
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_float32_greedy_matches_transformers_token_for_token(
+    role: str, tiny_model_dir: Path, ct2_dir: Path
+) -> None:
+    spec = get_spec(role)
+    reference = TransformersEngine.load(
+        spec, model_path(spec, tiny_model_dir), device="cpu", generation_overrides=GREEDY
+    )
+    engine = _load(spec, ct2_dir, "float32")
+    texts = _inputs(role)
+    # transformers spends its last new token on a forced </s>; CTranslate2 does not.
+    expected = reference.generate(texts, max_new_tokens=12)
+    got = engine.generate(texts, max_new_tokens=11)
+    assert got == expected
+    # The inputs give different outputs, so a mix-up of order would show.
+    assert len(set(got)) > 1
+    ids = engine.generate_ids(texts, max_new_tokens=11)
+    assert all(len(row) == 11 for row in ids)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_outputs_come_back_in_input_order(role: str, ct2_dir: Path) -> None:
+    engine = _load(get_spec(role), ct2_dir, "float32")
+    texts = _inputs(role)
+    shuffled = [texts[i] for i in (2, 0, 3, 1)]
+    by_text = dict(zip(texts, engine.generate(texts, max_new_tokens=8), strict=True))
+    assert engine.generate(shuffled, max_new_tokens=8) == [by_text[t] for t in shuffled]
+    assert engine.generate([]) == []
+
+
+def test_int8_runs_on_cpu_and_counts_tokens_like_the_checkpoint(
+    tiny_model_dir: Path, ct2_dir: Path
+) -> None:
+    from transformers import AutoTokenizer
+
+    spec = get_spec("translation")
+    engine = _load(spec, ct2_dir, "int8")
+    assert engine.engine_name == "ctranslate2"
+    assert engine.compute_type == "int8"
+    assert engine.model_id == spec.id
+    outputs = engine.generate(_inputs("translation")[:2], max_new_tokens=6)
+    assert len(outputs) == 2 and all(outputs)
+    tokenizer = AutoTokenizer.from_pretrained(model_path(spec, tiny_model_dir))
+    text = _inputs("translation")[0]
+    assert engine.count_tokens(text) == len(tokenizer(text)["input_ids"])
+
+
+def test_an_input_over_the_window_raises(ct2_dir: Path) -> None:
+    spec = get_spec("translation")
+    engine = _load(spec, ct2_dir, "float32")
+    long_text = "".join(chinese_lines())
+    assert engine.count_tokens(long_text) > engine.max_input_tokens
+    with pytest.raises(ValueError, match="window of 512"):
+        engine.generate(["短句。", long_text])
+
+
+def test_locate_ct2_finds_only_complete_conversions(ct2_dir: Path, tmp_path: Path) -> None:
+    spec = get_spec("summary")
+    assert locate_ct2(spec, ct2_dir, "int8") == ct2_dir / "sshleifer--distilbart-cnn-12-6.ct2-int8"
+    assert locate_ct2(spec, ct2_dir, "float16") is None
+    # A half-written folder (no marker, no tokenizer) is not a model.
+    half = ct2_path(spec, tmp_path, "int8")
+    half.mkdir()
+    (half / "model.bin").write_bytes(b"\0")
+    assert locate_ct2(spec, tmp_path, "int8") is None
+
+
+def test_convert_keeps_a_complete_folder_unless_forced(tiny_model_dir: Path, ct2_dir: Path) -> None:
+    spec = get_spec("translation")
+    out = ct2_path(spec, ct2_dir, "int8")
+    before = (out / "model.bin").stat().st_mtime_ns
+    assert convert(spec, model_path(spec, tiny_model_dir), out, quantization="int8") == out
+    assert (out / "model.bin").stat().st_mtime_ns == before
+
+
+def test_a_missing_source_raises_a_clear_error(tmp_path: Path) -> None:
+    spec = get_spec("translation")
+    with pytest.raises(ModelNotFound, match="models pull translation"):
+        convert(spec, tmp_path / "nowhere", ct2_path(spec, tmp_path))
+    with pytest.raises(ModelNotFound, match="no checkpoint in"):
+        convert_model(spec, tmp_path / "empty-model-dir")
+    with pytest.raises(ModelNotFound, match="models convert"):
+        CTranslate2Engine.load(spec, ct2_path(spec, tmp_path))
+    with pytest.raises(ValueError, match="unknown quantization"):
+        ct2_path(spec, tmp_path, "int3")
+
+
+def test_decoding_options_follow_the_spec() -> None:
+    options = decoding_options(get_spec("summary").generation)
+    assert options == {
+        "beam_size": 4,
+        "max_decoding_length": 142,
+        "min_decoding_length": 0,
+        "no_repeat_ngram_size": 3,
+        "length_penalty": 2.0,
+    }
+    assert decoding_options({"min_new_tokens": 40, "min_length": 5})["min_decoding_length"] == 40
+    with pytest.raises(ValueError, match="top_p"):
+        decoding_options({"top_p": 0.9})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_light_tokenizers_agree_with_transformers(role: str, ct2_dir: Path) -> None:
+    import random
+
+    from transformers import AutoTokenizer
+
+    from models.engines.ctranslate2_engine import TOKENIZER_DIR, load_tokenizer
+
+    folder = locate_ct2(get_spec(role), ct2_dir, "int8")
+    assert folder is not None
+    ours = load_tokenizer(folder / TOKENIZER_DIR)
+    reference = AutoTokenizer.from_pretrained(folder / TOKENIZER_DIR)
+    assert type(ours).__name__ != "AutoTokenizerAdapter"
+    texts = [*_inputs(role), "2020年1月9日，GDP增长6.1%。", "Ω😀 mixed 文字 text", ""]
+    for text in texts:
+        assert ours.tokens(text) == reference.convert_ids_to_tokens(reference(text)["input_ids"])
+    rng = random.Random(0)
+    # Decoding: output-like token runs, specials sprinkled in.
+    vocab_size = len(reference)
+    for _ in range(30):
+        ids = [rng.randrange(vocab_size) for _ in range(rng.randrange(1, 12))]
+        tokens = reference.convert_ids_to_tokens(ids)
+        assert ours.decode(tokens) == reference.decode(ids, skip_special_tokens=True).strip()
+
+
+def test_loading_the_engine_does_not_import_torch(ct2_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    path = locate_ct2(get_spec("translation"), ct2_dir, "int8")
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from models.engines.ctranslate2_engine import CTranslate2Engine\n"
+        "from models.specs import get_spec\n"
+        f"e = CTranslate2Engine.load(get_spec('translation'), Path({str(path)!r}), device='cpu')\n"
+        "assert e.generate(['新闻。'], max_new_tokens=3)[0]\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
