@@ -15,8 +15,10 @@ show as “ ”), then each text is a multiset of characters;
 ignored. Overall figures are macro averages over pages.
 
 Metadata hits: a title counts when the normalized extracted title equals, contains
-or is contained in the expected one (manifest ``title`` / silver ``title``); a date
-when the ISO dates agree; an author when any expected name (manifest ``byline`` /
+or is contained in the expected one (the manifest's ``title``, else the silver
+``title``), and counts as exact (``titles_exact``) when it equals it; a date
+when the ISO dates agree (the manifest's ``publish_date``, else the silver
+``publish_time``); an author when any expected name (manifest ``byline`` /
 silver ``author``; placeholders such as 未知 skipped) equals or is contained in a
 name the tool credits: for newsum its ``authors`` and ``editors`` (Chinese portals
 credit the 责任编辑 where others expect an author), for a baseline its author field.
@@ -151,6 +153,12 @@ def _title_hit(found: str | None, expected: str | None) -> bool | None:
     return bool(a) and (a == b or a in b or b in a)
 
 
+def _title_exact(found: str | None, expected: str | None) -> bool | None:
+    if not expected:
+        return None
+    return bool(found) and _norm_title(found or "") == _norm_title(expected)
+
+
 def _date_hit(found: str | None, expected: str | None) -> bool | None:
     want = normalize_date(expected or "")
     if not want:
@@ -169,19 +177,20 @@ def _expected(row: dict[str, Any]) -> dict[str, Any] | None:
     if row.get("gold_main_text"):
         kind, text = "gold", row["gold_main_text"]
         authors = [row["byline"]] if row.get("byline") else []
-        title, date = row.get("title"), row.get("publish_date")
     elif silver.get("content"):
         kind, text = "silver", silver["content"]
         authors = [silver.get("author") or ""]
-        title, date = silver.get("title"), silver.get("publish_time")
     else:
         return None
+    # The manifest's own title and date where it has them, else the silver output's.
+    title = row.get("title") or silver.get("title")
+    date = row.get("publish_date") or silver.get("publish_time")
     authors = [a.strip() for a in authors if a.strip() not in _PLACEHOLDER_AUTHORS]
     return {"kind": kind, "text": text, "authors": authors, "title": title, "date": date}
 
 
 def _empty_totals() -> dict[str, Any]:
-    return {"gold": [], "silver": [], "authors": [], "titles": [], "dates": []}
+    return {"gold": [], "silver": [], "authors": [], "titles": [], "titles_exact": [], "dates": []}
 
 
 def _summarize(totals: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +204,8 @@ def _summarize(totals: dict[str, Any]) -> dict[str, Any]:
             "recall": sum(s[1] for s in scores) / n if n else 0.0,
             "pages": n,
         }
-    for key, label in (("authors", "authors"), ("titles", "titles"), ("dates", "dates")):
+    for key in ("authors", "titles", "titles_exact", "dates"):
+        label = key
         hits = [h for h in totals[key] if h is not None]
         out[f"{label}_found"] = sum(hits)
         out[f"{label}_expected"] = len(hits)
@@ -242,7 +252,13 @@ def evaluate_extraction(
         url = row.get("url") if str(row.get("url") or "").startswith("http") else None
         if url and " " in url:
             url = url.split(" ", 1)[0]
-        page: dict[str, Any] = {"file": row["file"], "kind": expected["kind"], "tools": {}}
+        page: dict[str, Any] = {
+            "file": row["file"],
+            "kind": expected["kind"],
+            "expected_title": expected["title"],
+            "expected_date": normalize_date(expected["date"] or "") or None,
+            "tools": {},
+        }
         for name, runner in tools.items():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -261,13 +277,17 @@ def evaluate_extraction(
             tally[expected["kind"]].append((precision, recall, f1))
             tally["authors"].append(hits["author"])
             tally["titles"].append(hits["title"])
+            tally["titles_exact"].append(_title_exact(found["title"], expected["title"]))
             tally["dates"].append(hits["date"])
             page["tools"][name] = {
                 "f1": f1,
                 "precision": precision,
                 "recall": recall,
                 **hits,
+                "title_exact": _title_exact(found["title"], expected["title"]),
                 "people": found["people"],
+                "title_found": found["title"],
+                "date_found": found["date"],
             }
         pages.append(page)
 
@@ -306,8 +326,8 @@ def format_extraction_table(report: dict[str, Any]) -> str:
             label = f"{kind} {metric} (macro, {summaries['newsum'][kind]['pages']} pages)"
             cells = [f"{100 * summaries[n][kind][metric]:>12.1f}" for n in names]
             lines.append(f"{label:<{width + 8}}  " + "  ".join(cells))
-    for key in ("authors", "titles", "dates"):
-        label = f"{key} found"
+    for key in ("authors", "titles", "titles_exact", "dates"):
+        label = "titles exact" if key == "titles_exact" else f"{key} found"
         cells = [
             f"{summaries[n][key + '_found']:>7}/{summaries[n][key + '_expected']:<4}" for n in names
         ]

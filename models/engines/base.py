@@ -7,7 +7,7 @@ inside it. An engine takes a batch and returns a batch, in input order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 
 class TextGenerator(Protocol):
@@ -25,6 +25,41 @@ class TextGenerator(Protocol):
     def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
         """One output per input, in input order; batched and length-sorted inside."""
         ...
+
+
+class ScoredText(NamedTuple):
+    """A generated text with the model's mean log-probability per generated token
+    (end-of-sequence included, padding not): ``exp(mean_logprob)`` is the geometric
+    mean token probability, in (0, 1]."""
+
+    text: str
+    mean_logprob: float
+
+
+@runtime_checkable
+class ScoredGenerator(Protocol):
+    """A ``TextGenerator`` that can also say how sure it was of each output.
+
+    ``generate_scored`` must return the same texts ``generate`` would (same
+    settings, same batching) plus their scores. Engines that cannot score simply
+    don't implement it; callers test ``isinstance(engine, ScoredGenerator)``.
+    transformers: ``generate(output_scores=True, return_dict_in_generate=True)`` then
+    ``compute_transition_scores``; CTranslate2: ``translate_batch(return_scores=True)``
+    (``result.scores[0]`` is the sum of token log-probs unless
+    ``normalize_scores=True``; divide by the output length + 1 for the end token).
+    """
+
+    def generate_scored(
+        self, texts: Sequence[str], *, max_new_tokens: int | None = None
+    ) -> list[ScoredText]:
+        """One ScoredText per input, in input order."""
+        ...
+
+
+def can_score(engine: object) -> bool:
+    """The engine's class implements ``generate_scored`` (a wrapper that only forwards
+    unknown attributes to an inner engine does not count: it would bypass itself)."""
+    return callable(getattr(type(engine), "generate_scored", None))
 
 
 class SentenceRanker(Protocol):

@@ -44,6 +44,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from models.engines.base import ScoredText
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 
@@ -250,8 +251,27 @@ class CTranslate2Engine:
         """
         return [self._tokenizer.ids(tokens) for tokens in self._translate(texts, max_new_tokens)]
 
-    def _translate(self, texts: Sequence[str], max_new_tokens: int | None) -> list[list[str]]:
-        """Output token strings per input, in input order."""
+    def generate_scored(
+        self, texts: Sequence[str], *, max_new_tokens: int | None = None
+    ) -> list[ScoredText]:
+        """Like ``generate``, with each output's mean token log-probability
+        (``models.engines.base.ScoredGenerator``)."""
+        scores: list[float] = []
+        outputs = self._translate(texts, max_new_tokens, scores=scores)
+        return [
+            ScoredText(self._tokenizer.decode(tokens), score)
+            for tokens, score in zip(outputs, scores, strict=True)
+        ]
+
+    def _translate(
+        self,
+        texts: Sequence[str],
+        max_new_tokens: int | None,
+        *,
+        scores: list[float] | None = None,
+    ) -> list[list[str]]:
+        """Output token strings per input, in input order; with ``scores`` given, it
+        is filled with each output's mean token log-probability, in input order."""
         if not texts:
             return []
         encoded = [self._tokenizer.tokens(text) for text in texts]
@@ -280,11 +300,19 @@ class CTranslate2Engine:
             batch_type="tokens",
             # The window is checked above; never a silent cut.
             max_input_length=0,
+            return_scores=scores is not None,
             **options,
         )
         outputs: list[list[str]] = [[] for _ in texts]
+        mean_logprobs = [0.0] * len(texts)
         for index, result in zip(order, results, strict=True):
             outputs[index] = list(result.hypotheses[0])
+            if scores is not None:
+                # CTranslate2 4.8 divides the score by the output length (length
+                # penalty 1): it is the mean token log-probability already.
+                mean_logprobs[index] = float(result.scores[0])
+        if scores is not None:
+            scores[:] = mean_logprobs
         return outputs
 
 

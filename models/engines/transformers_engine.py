@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from models.engines.base import ScoredText
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_problem
@@ -136,6 +137,18 @@ class TransformersEngine:
         Raises ValueError when an input is over ``max_input_tokens``: chunk it
         first (``models.chunking``); nothing is ever truncated here.
         """
+        return [out.text for out in self._run(texts, max_new_tokens, scored=False)]
+
+    def generate_scored(
+        self, texts: Sequence[str], *, max_new_tokens: int | None = None
+    ) -> list[ScoredText]:
+        """Like ``generate``, with each output's mean token log-probability
+        (``models.engines.base.ScoredGenerator``)."""
+        return self._run(texts, max_new_tokens, scored=True)
+
+    def _run(
+        self, texts: Sequence[str], max_new_tokens: int | None, *, scored: bool
+    ) -> list[ScoredText]:
         if not texts:
             return []
         encoded: list[list[int]] = self._tokenizer(list(texts))["input_ids"]
@@ -148,11 +161,11 @@ class TransformersEngine:
         kwargs = dict(self.generation)
         if max_new_tokens is not None:
             kwargs["max_new_tokens"] = max_new_tokens
-        outputs: list[str] = [""] * len(texts)
+        outputs = [ScoredText("", 0.0)] * len(texts)
         for batch in self._batches([len(ids) for ids in encoded]):
-            decoded = self._generate_batch([encoded[i] for i in batch], kwargs)
-            for index, text in zip(batch, decoded, strict=True):
-                outputs[index] = text
+            decoded = self._generate_batch([encoded[i] for i in batch], kwargs, scored=scored)
+            for index, out in zip(batch, decoded, strict=True):
+                outputs[index] = out
         return outputs
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
@@ -175,20 +188,52 @@ class TransformersEngine:
             batches.append(current)
         return batches
 
-    def _generate_batch(self, batch_ids: list[list[int]], kwargs: Mapping[str, Any]) -> list[str]:
+    def _generate_batch(
+        self, batch_ids: list[list[int]], kwargs: Mapping[str, Any], *, scored: bool = False
+    ) -> list[ScoredText]:
         import torch
 
         padded = self._tokenizer.pad(
             {"input_ids": batch_ids}, padding=True, return_tensors="pt", return_attention_mask=True
         )
+        extra = {"output_scores": True, "return_dict_in_generate": True} if scored else {}
         with torch.inference_mode():
             generated = self._model.generate(
                 input_ids=padded["input_ids"].to(self.device),
                 attention_mask=padded["attention_mask"].to(self.device),
                 **kwargs,
+                **extra,
             )
-        decoded: list[str] = self._tokenizer.batch_decode(generated, skip_special_tokens=True)
-        return [text.strip() for text in decoded]
+            sequences = generated.sequences if scored else generated
+            means = self._mean_logprobs(generated) if scored else [0.0] * len(batch_ids)
+        decoded: list[str] = self._tokenizer.batch_decode(sequences, skip_special_tokens=True)
+        return [ScoredText(t.strip(), m) for t, m in zip(decoded, means, strict=True)]
+
+    def _mean_logprobs(self, generated: Any) -> list[float]:
+        """Mean log-probability of each output's tokens, up to and including its first
+        end-of-sequence token (what follows it is padding)."""
+        import torch
+
+        beam_indices = getattr(generated, "beam_indices", None)
+        transitions = self._model.compute_transition_scores(
+            generated.sequences,
+            generated.scores,
+            beam_indices=beam_indices,
+            # Greedy scores are processed logits; beam scores are log-softmaxed already.
+            normalize_logits=beam_indices is None,
+        ).float()
+        steps = transitions.shape[1]
+        tokens = generated.sequences[:, -steps:]
+        eos = self._model.generation_config.eos_token_id
+        eos_ids = torch.tensor(eos if isinstance(eos, list) else [eos], device=tokens.device)
+        is_eos = torch.isin(tokens, eos_ids).long()
+        after_eos = (torch.cumsum(is_eos, dim=1) - is_eos) > 0
+        keep = ~after_eos & torch.isfinite(transitions)
+        if beam_indices is not None:
+            keep &= beam_indices[:, :steps] >= 0
+        totals = torch.where(keep, transitions, torch.zeros_like(transitions)).sum(dim=1)
+        counts = keep.sum(dim=1).clamp(min=1)
+        return [float(v) for v in (totals / counts).cpu()]
 
 
 def _resolve_device(device: str, torch: Any) -> str:

@@ -505,6 +505,29 @@
     for (const w of warnings) warningList.append(el("li", {}, w));
     $("warnings").hidden = !warnings.length;
 
+    // Review flags and near-duplicates (issue 6): what a person should look at, and why.
+    let review = $("review");
+    if (!review) {
+      review = el("div", { id: "review", class: "warnings review", role: "status" });
+      $("warnings").before(review);
+    }
+    clear(review);
+    const reasons = result.review_reasons || [];
+    if (result.needs_review) {
+      review.append(el("h3", {}, "Needs review"), el("ul", { id: "review-list" }, reasons.map((r) => el("li", {}, r))));
+    }
+    const cluster = result.cluster;
+    if (cluster && cluster.size > 1) {
+      const shared = cluster.representative_id !== null && cluster.representative_id !== undefined;
+      review.append(
+        el("h3", {}, `Same story as ${cluster.size - 1} other article(s) in this batch`),
+        el("p", { id: "cluster-note" }, shared ? `Summary from batch item ${cluster.representative_id}.` : ""),
+        (cluster.added || []).length ? el("p", {}, "Only here: ", el("span", { lang: "zh" }, cluster.added.join(" "))) : null,
+        (cluster.removed || []).length ? el("p", {}, "Missing here: ", el("span", { lang: "zh" }, cluster.removed.join(" "))) : null,
+      );
+    }
+    review.hidden = !review.childNodes.length;
+
     // English summary, one sentence per line, each linked to its sources
     const sentences = summary.sentences || [];
     const list = clear($("summary-sentences"));
