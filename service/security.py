@@ -1,0 +1,125 @@
+"""Security headers, CORS, and refusing compressed request bodies.
+
+Headers on every response:
+
+* ``Content-Security-Policy``: scripts, styles, fetches only from this origin
+  (the page has no inline script or style: ``index.html`` loads ``app.js`` and
+  ``style.css``, and ``app.js`` builds the page with ``textContent``), no
+  plugins, no ``<base>``, and ``frame-ancestors 'none'``. The API docs
+  (``/docs``, ``/redoc``) load Swagger UI from its CDN with an inline script,
+  so they get only ``frame-ancestors 'none'``.
+* ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
+  ``Referrer-Policy: no-referrer``, ``Cross-Origin-Opener-Policy: same-origin``.
+
+CORS (``NEWSUM_CORS_ORIGINS``, comma-separated): off by default (same origin
+only); the listed origins may call the API with the key headers.
+
+Compressed request bodies (``Content-Encoding`` other than ``identity``) are
+refused with 415 before a byte is read: the server never inflates a body, so a
+gzip bomb costs it nothing (and the byte limit counts what arrives).
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_CSP = "frame-ancestors 'none'"
+DOCS_PATHS = ("/docs", "/redoc")
+
+_COMMON: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers above to every HTTP response (unless a route set its own)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else PAGE_CSP
+        added = [*_COMMON, (b"content-security-policy", csp.encode())]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in added if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class RefuseEncodedBodies:
+    """415 for a request whose body is compressed (``Content-Encoding`` not identity)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", []):
+                if name == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+                    await self._refuse(send, value.decode("latin-1"))
+                    return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(send: Send, encoding: str) -> None:
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "unsupported_encoding",
+                    "message": f"compressed request bodies are not accepted "
+                    f"(Content-Encoding: {encoding[:40]}); send the body uncompressed",
+                    "limit": None,
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 415,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def cors_origins(setting: str) -> list[str]:
+    """``NEWSUM_CORS_ORIGINS`` as a list (empty: no cross-origin calls)."""
+    return [o.strip().rstrip("/") for o in setting.split(",") if o.strip()]
+
+
+def install_security(app: FastAPI, cors: str) -> None:
+    """Add CORS (if configured), the security headers and the encoded-body refusal."""
+    origins = cors_origins(cors)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+            expose_headers=["Location", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RefuseEncodedBodies)
+    app.add_middleware(SecurityHeadersMiddleware)
