@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARTICLE ?= ../shared/data/articles/jiaxing-theme-education-2020-01-09.txt
 
-.PHONY: setup system-deps run summarize test test-fast lint format ci clean
+.PHONY: setup system-deps run summarize test test-fast reliability load bench lint format ci clean
 
 # The CPU wheel of torch 2.13.0 goes in first: anything that lets pip pick torch
 # itself pulls a multi-GB CUDA build. constraints.txt pins everything else.
@@ -34,7 +34,19 @@ test: setup
 	$(BIN)/python -m pytest
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not integration and not browser"
+	$(BIN)/python -m pytest -m "not integration and not browser and not reliability"
+
+# Faults (killed workers, Redis restarts, time limits), hostile input, access.
+reliability: setup
+	$(BIN)/python -m pytest -m reliability tests/reliability
+
+# Bounded load test on loopback: its own Redis, worker and API; stops by itself.
+load: setup
+	$(BIN)/python -m bench.load
+
+# Speed: naive vs transformers vs CTranslate2 vs the service (see bench/README.md).
+bench: setup
+	$(BIN)/python -m bench.run
 
 lint: setup
 	$(BIN)/ruff format --check .

@@ -21,6 +21,7 @@ from service.deps import CeleryQueue, ServiceLimits, ServiceState, TaskQueue
 from service.errors import install_error_handlers
 from service.metrics import Metrics, MetricsMiddleware
 from service.routes import batches, health, summaries, translate
+from service.security import install_security
 from workers.cache import connect_redis
 from workers.celery_app import create_celery
 from workers.settings import Settings, load_settings
@@ -128,4 +129,5 @@ def create_app(
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="static")
     app.add_middleware(MetricsMiddleware, metrics=lambda: metrics)
     app.add_middleware(BodyLimitMiddleware, limit=limits.max_body_bytes)
+    install_security(app, settings.cors_origins)
     return app

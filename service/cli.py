@@ -93,7 +93,8 @@ def summary_options(func: F) -> F:
             "--glossary",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
             default=None,
-            help="JSON file of {zh: en} terms to use as given.",
+            help="Glossary of terms to translate as given: a JSON object {zh: en} or "
+            "zh<TAB>en lines.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -106,14 +107,13 @@ def build_options(
 ) -> SummaryOptions:
     terms = None
     if glossary is not None:
+        from workers.glossary import parse_glossary
+
         try:
-            terms = json.loads(glossary.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError(f"glossary {glossary} is not a JSON object: {exc}") from None
-        if not isinstance(terms, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in terms.items()
-        ):
-            raise InputError(f"glossary {glossary} must be a JSON object of strings")
+            text = glossary.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"glossary {glossary} is not UTF-8: {exc}") from None
+        terms = parse_glossary(text, source=str(glossary))
     return SummaryOptions.model_validate(
         {
             "profile": profile,
@@ -236,6 +236,13 @@ def iter_batch(source: Path) -> Iterator[tuple[str, ArticleInput | NewsumError]]
     help="JSONL file: one line per article, in input order.",
 )
 @summary_options
+@click.option(
+    "--cluster/--no-cluster",
+    default=True,
+    show_default=True,
+    help="Summarize each story once: near-duplicates (reposted wire copy) share the first "
+    "one's summary, and each result's `cluster` says what it adds or lacks.",
+)
 @friendly_errors
 def batch(
     source: Path,
@@ -245,24 +252,70 @@ def batch(
     sentences: int,
     translate: bool,
     glossary: Path | None,
+    cluster: bool,
 ) -> None:
     """Summarize many articles in-process: a DIR of .txt/.html files or a FILE.jsonl
     of {"id", "text"|"html"|"url"} rows. A failed article gets an error line; the
     batch goes on."""
     from tqdm import tqdm
 
+    from workers.clustering import plan_batch, with_cluster
+    from workers.fetch import fetch_url
+    from workers.glossary import server_glossary
+    from workers.keys import request_key
+    from workers.pipeline import PreparedArticle, prepare_article, summarize_prepared
+
+    def fetch(url: str) -> tuple[bytes, str | None]:
+        return fetch_url(url, max_bytes=settings.max_bytes)
+
     settings = load_settings()
     options = build_options(profile, strategy, sentences, translate, glossary)
     items = list(iter_batch(source))
+    ids = [item_id for item_id, _ in items]
     engines = load_local_engines(settings, profile)
-    done = failed = 0
+    base_glossary = server_glossary(settings)
+    # Extraction first (no models): clustering needs every article's clean text.
+    prepared: list[PreparedArticle | NewsumError] = []
+    for _, item in tqdm(items, desc="extracting", unit="article", file=sys.stderr):
+        try:
+            if isinstance(item, NewsumError):
+                raise item
+            prepared.append(prepare_article(item, settings, fetch=fetch))
+        except NewsumError as exc:
+            prepared.append(exc)
+    plan = plan_batch([p if isinstance(p, PreparedArticle) else None for p in prepared])
+    if not cluster:
+        plan = [None] * len(prepared)
+    shared: dict[int, SummaryResult] = {}
+    done = failed = reused = 0
     with out.open("w", encoding="utf-8") as sink:
-        for item_id, item in tqdm(items, desc="articles", unit="article", file=sys.stderr):
+        rows = zip(items, prepared, plan, strict=True)
+        for (item_id, item), article, assignment in tqdm(
+            list(rows), desc="summarizing", unit="article", file=sys.stderr
+        ):
             line: dict[str, Any] = {"id": item_id}
             try:
-                if isinstance(item, NewsumError):
-                    raise item
-                result = run_one(item, options, engines, settings)
+                if isinstance(article, NewsumError):
+                    raise article
+                assert isinstance(item, ArticleInput)
+                key = request_key(item, options, engines.fingerprint())
+                first = shared.get(assignment.cluster) if assignment else None
+                if first is None:
+                    result = summarize_prepared(
+                        article,
+                        options,
+                        engines,
+                        key=key,
+                        base_glossary=base_glossary,
+                        review_confidence=settings.review_confidence,
+                    )
+                    if assignment is not None and assignment.size > 1:
+                        shared[assignment.cluster] = result
+                else:
+                    result = first
+                    reused += 1
+                if assignment is not None:
+                    result = with_cluster(result, assignment, key=key, ids=ids)
                 line.update(status="done", result=result.model_dump(mode="json"))
                 done += 1
             except NewsumError as exc:
@@ -270,7 +323,10 @@ def batch(
                 failed += 1
             sink.write(json.dumps(line, ensure_ascii=False) + "\n")
             sink.flush()
+    stories = len({a.cluster for a in plan if a is not None})
     click.echo(f"{done} done, {failed} failed → {out}", err=True)
+    if cluster:
+        click.echo(f"{stories} stories; {reused} near-duplicate(s) shared a summary", err=True)
 
 
 @cli.group(name="eval")
@@ -296,6 +352,51 @@ def eval_extraction(data_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         click.echo(format_extraction_table(report))
+
+
+@eval_group.command(name="summaries")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--engine",
+    "engines",
+    multiple=True,
+    type=click.Choice(
+        ["extractive", "translate-then-summarize", "summarize-then-translate", "direct"]
+    ),
+    default=("extractive",),
+    show_default=True,
+    help="newsum strategy to score (repeatable); model strategies need models and "
+    "rows with reference_en.",
+)
+@click.option(
+    "--sentences",
+    type=click.IntRange(1, MAX_SENTENCES),
+    default=3,
+    show_default=True,
+    help="Sentences newsum and TextRank pick.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def eval_summaries(source: Path, engines: tuple[str, ...], sentences: int, as_json: bool) -> None:
+    """Character-level ROUGE-1/2/L F1 of newsum's briefs beside LEAD-1, LEAD-3 and plain
+    TextRank. SOURCE: a FILE.jsonl of {"article", "reference"} rows, or a folder with
+    manifest.jsonl (pages with gold_main_text and a meta_description)."""
+    from workers.evaluation_summaries import (
+        MODEL_STRATEGIES,
+        evaluate_summaries,
+        format_summaries_table,
+        read_summary_rows,
+    )
+
+    rows = read_summary_rows(source)
+    loaded = None
+    if any(e in MODEL_STRATEGIES for e in engines):
+        loaded = load_local_engines(load_settings(), "standard")
+    report = evaluate_summaries(rows, engines=engines, sentences=sentences, loaded=loaded)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_summaries_table(report))
 
 
 @cli.group(name="models")
@@ -356,11 +457,59 @@ def models_doctor() -> None:
         click.echo(line)
 
 
+@models_group.command(name="convert")
+@click.argument("roles", nargs=-1)
+@click.option(
+    "--quantization",
+    type=click.Choice(["int8", "int8_float16", "float16", "float32"]),
+    default="int8",
+    show_default=True,
+    help="int8 on CPU; float16 or int8_float16 on CUDA.",
+)
+@click.option("--force", is_flag=True, help="Convert again over an existing copy.")
+@friendly_errors
+def models_convert(roles: tuple[str, ...], quantization: str, force: bool) -> None:
+    """Convert the present models (or ROLES) to CTranslate2, which workers then use
+    (3–5× faster on CPU). Set NEWSUM_CT2_QUANTIZATION to match a non-int8 copy."""
+    from models.convert import convert_model
+    from models.specs import check_licence, get_spec
+    from models.store import locate
+
+    settings = load_settings()
+    model_dir = settings.resolved_model_dir()
+    specs = [get_spec(r) for r in roles] or [
+        get_spec(r) for r in ("translation", "summary") if locate(get_spec(r), model_dir)
+    ]
+    if not specs:
+        fail("no model to convert: run `newsum models pull` first")
+    for spec in specs:
+        check_licence(spec, allow_noncommercial=settings.allow_noncommercial)
+        click.echo(f"converting {spec.id} to CTranslate2 {quantization} …", err=True)
+        path = convert_model(spec, model_dir, quantization=quantization, force=force)
+        click.echo(f"{spec.role}: {path}")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def bench(ctx: click.Context) -> None:
+    """Speed benchmark (run from the repository root): naive generate() vs newsum's
+    engines vs the service, on random-weight models of the real sizes. Takes
+    bench/run.py's flags: --quick, --json, --beams N …"""
+    try:
+        from bench.run import main as bench_main
+    except ImportError:
+        fail("`newsum bench` runs from a checkout of the repository (bench/ and tests/)")
+    sys.exit(bench_main(list(ctx.args)))
+
+
 def _add_service_commands() -> None:
     from service.commands import serve_command, worker_command
 
     cli.add_command(serve_command, name="serve")
     cli.add_command(worker_command, name="worker")
+    from service.auth import keys_group
+
+    cli.add_command(keys_group, name="keys")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ of the command line; ``newsum serve`` starts its worker that way.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -42,11 +43,29 @@ def serve_command(host: str, port: int, concurrency: int, profile: str) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = _settings_or_fail()
+    if "NEWSUM_ANONYMOUS" not in os.environ and _is_loopback(host):
+        # Only this machine can reach a loopback server: let its user (and the web
+        # page's multi-file upload) send batches without a key.
+        settings = settings.model_copy(update={"anonymous": "all"})
+        logging.getLogger("newsum.serve").info(
+            "listening on %s only: anonymous batches allowed (NEWSUM_ANONYMOUS overrides)", host
+        )
     try:
         code = run_server(settings, host=host, port=port, concurrency=concurrency, profile=profile)
     except EmbeddedRedisError as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(code)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @click.command("worker")

@@ -32,6 +32,7 @@ class ServiceLimits:
     max_body_bytes: int = 20_000_000
     max_wait_s: float = 60.0
     max_chars: int = 100_000
+    max_queue_depth: int = 500
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceLimits:
@@ -40,6 +41,7 @@ class ServiceLimits:
             max_body_bytes=settings.max_body_bytes,
             max_wait_s=settings.max_wait_s,
             max_chars=settings.max_chars,
+            max_queue_depth=settings.max_queue_depth,
         )
 
 
@@ -116,6 +118,19 @@ class ServiceState:
                 "`newsum worker`, or use `newsum serve`"
             )
         return info
+
+    def queue_depth(self, queue: str) -> int:
+        """Tasks waiting in ``queue`` (kombu keeps priority p>0 in "<queue>\\x06\\x16<p>")."""
+        name = f"{self.keys.queue_prefix}{queue}"
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(name)
+            for step in _PRIORITY_STEPS[1:]:
+                pipe.llen(f"{name}{_PRIORITY_SEP}{step}")
+            return sum(int(n) for n in pipe.execute())
+
+
+_PRIORITY_SEP = "\x06\x16"
+_PRIORITY_STEPS = (0, 3, 6, 9)
 
 
 def get_state(request: Request) -> ServiceState:

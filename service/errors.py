@@ -50,6 +50,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "expired": 410,
     "not_found": 404,
     "internal": 500,
+    "unauthorized": 401,
+    "rate_limited": 429,
+    "quota_exceeded": 429,
+    "queue_full": 429,
+    "unsupported_encoding": 415,
 }
 
 
@@ -70,10 +75,16 @@ def status_for(code: str) -> int:
     return STATUS_BY_CODE.get(code, 500)
 
 
-def error_response(body: ErrorBody, status: int | None = None, **extra: object) -> JSONResponse:
-    """The one error shape; 503s carry Retry-After."""
+def error_response(
+    body: ErrorBody, status: int | None = None, *, retry_after_s: int | None = None, **extra: object
+) -> JSONResponse:
+    """The one error shape; 503s and 429s carry Retry-After."""
     status = status or status_for(body.code)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    headers: dict[str, str] | None = None
+    if status in (503, 429):
+        headers = {"Retry-After": str(retry_after_s or RETRY_AFTER_S)}
+    elif status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     content: dict[str, object] = {"error": body.model_dump()}
     content.update(extra)
     return JSONResponse(content, status_code=status, headers=headers)
@@ -93,7 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NewsumError)
     async def _newsum(_: Request, exc: NewsumError) -> JSONResponse:
-        return error_response(exc.to_body())
+        return error_response(exc.to_body(), retry_after_s=getattr(exc, "retry_after_s", None))
 
     @app.exception_handler(redis.RedisError)
     async def _redis(_: Request, exc: redis.RedisError) -> JSONResponse:
@@ -107,6 +118,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # FastAPI's answer to a body that is not UTF-8 JSON: one shape, one status.
+            body = ErrorBody(
+                code="invalid_request",
+                message="the body could not be read as JSON (it must be UTF-8 JSON)",
+            )
+            return error_response(body)
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )

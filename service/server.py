@@ -53,9 +53,11 @@ def run_worker(
 
     if not settings.redis_url:
         raise ValueError("the worker needs NEWSUM_REDIS_URL (or run `newsum serve`)")
-    app = create_celery(settings)
+    # One model copy per process, each with its share of the cores: no oversubscription.
+    tuned = settings.threads_for(concurrency if pool == "prefork" else 1)
+    app = create_celery(tuned)
     register_tasks(app)
-    configure_worker(settings, profile, settings.redis_url)
+    configure_worker(tuned, profile, settings.redis_url)
     log.info("worker: broker %s, queues %s", celery_broker_url(settings.redis_url), queues)
     argv = [
         "worker",

@@ -72,7 +72,8 @@ class FakeQueue:
 class Harness:
     def __init__(self, server: EmbeddedRedis, limits: ServiceLimits | None = None) -> None:
         prefix = f"t{uuid.uuid4().hex[:8]}"
-        self.settings: Settings = load_settings(redis_url=server.url)
+        # Batches are posted without a key here (service.auth: NEWSUM_ANONYMOUS).
+        self.settings: Settings = load_settings(redis_url=server.url, anonymous="all")
         object.__setattr__(self.settings, "redis_prefix", prefix)  # until Settings has it
         self.redis: redis.Redis = connect_redis(server.url)
         self.keys = Keys(prefix)

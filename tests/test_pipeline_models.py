@@ -203,3 +203,51 @@ def test_direct_strategy_with_the_opt_in(tiny_model_dir_with_direct: Path, seed_
     assert result.summary.method == "direct"
     assert result.summary.en
     assert "csebuetnlp/mT5_m2o_english_crossSum" in [m.id for m in result.provenance.models]
+
+
+@pytest.fixture(scope="module")
+def converted_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny models plus CTranslate2 int8 copies, made by the real command."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    model_dir = tmp_path_factory.mktemp("converted") / "models"
+    shutil.copytree(tiny_model_dir, model_dir)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "newsum"), "models", "convert"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NEWSUM_MODEL_DIR": str(model_dir)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "translation:" in done.stdout and "summary:" in done.stdout
+    return model_dir
+
+
+def test_converted_models_run_on_ctranslate2(converted_model_dir: Path, seed_prepared) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(model_dir=converted_model_dir, num_beams=1, max_new_tokens=8)
+    engines = load_engines(settings.threads_for(1))
+    assert {r.role: r.engine for r in engines.model_refs()} == {
+        "extractive": "extractive",
+        "translation": "ctranslate2",
+        "summary": "ctranslate2",
+    }
+    result = summarize_prepared(seed_prepared, SummaryOptions(), engines, key="k")
+    assert result.summary.method == "translate-then-summarize"
+    assert result.summary.en
+    assert result.translation is not None
+    assert len(result.translation) == len(result.article.sentences)
+    # Another engine is another pipeline: the cache can never mix their results.
+    forced = load_engines(settings.model_copy(update={"engine": "transformers"}))
+    assert {r.engine for r in forced.model_refs()} == {"extractive", "transformers"}
+    assert forced.fingerprint() != engines.fingerprint()
+
+
+def test_ctranslate2_engine_required_but_not_converted(tiny_model_dir: Path) -> None:
+    settings = Settings(model_dir=tiny_model_dir, engine="ctranslate2")
+    with pytest.raises(ModelUnavailable, match="newsum models convert"):
+        load_engines(settings, "standard")

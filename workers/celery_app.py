@@ -64,6 +64,14 @@ class QueueConfig:
         )
 
 
+def visibility_timeout_s(settings: Settings) -> int:
+    """Seconds before kombu hands an unacked task to another worker
+    (``NEWSUM_VISIBILITY_TIMEOUT_S``; default max(3600, 2 × the hard time limit))."""
+    if settings.visibility_timeout_s is not None:
+        return settings.visibility_timeout_s
+    return max(3600, 2 * QueueConfig.from_settings(settings).time_limit_s)
+
+
 def _queue(name: str) -> Queue:
     # Each queue its own direct exchange and routing key: without them kombu gives
     # every queue the default exchange, and "batch" messages would land in "interactive".
@@ -86,8 +94,12 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
         broker_transport_options={
             "global_keyprefix": keys.queue_prefix,
             "queue_order_strategy": "priority",
-            # An unacked task is redelivered after this; it must outlast the hard limit.
-            "visibility_timeout": max(3600, 2 * queues.time_limit_s),
+            # An unacked task (its worker was killed) is redelivered after this; it
+            # must outlast the hard limit, or a long task would run twice.
+            "visibility_timeout": visibility_timeout_s(settings),
+            # How often a worker looks for such tasks (kombu's default is every ~100 s).
+            "unacked_restore_interval": min(10, max(1, visibility_timeout_s(settings) // 4)),
+            "unacked_restore_throttle": 1,
             "socket_timeout": 10,
             "socket_connect_timeout": 3,
         },

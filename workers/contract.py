@@ -12,7 +12,9 @@ Result shape (see DESIGN.md)::
      ├─ translation  [TranslatedSentence] or null (no translator)
      ├─ key_terms    [KeyTerm]
      ├─ checks       Checks: numbers missing / unsupported, warnings
-     └─ provenance   Provenance: pipeline version, models, cached, elapsed_ms
+     ├─ provenance   Provenance: pipeline version, models, cached, elapsed_ms
+     ├─ cluster      ClusterInfo or null: near-duplicate group in a batch
+     └─ needs_review review_reasons: low model confidence, failed checks
 
 A field that a profile cannot fill is ``None`` and ``checks.warnings`` says
 why; never a silent placeholder.
@@ -59,7 +61,9 @@ class ArticleInput(_Strict):
 
     text: str | None = None
     html: str | None = None
-    html_b64: str | None = Field(default=None, description="raw page bytes, base64; charset sniffed")
+    html_b64: str | None = Field(
+        default=None, description="raw page bytes, base64; charset sniffed"
+    )
     url: str | None = None
     charset: str | None = Field(default=None, description="charset from the HTTP header, if any")
 
@@ -107,6 +111,11 @@ class SummarySentence(_Strict):
     en: str | None = None
     zh: str | None = None
     sources: list[int] = []
+    confidence: float | None = Field(
+        default=None,
+        description="the model's mean token probability for this sentence (0–1), where "
+        "a model wrote or translated it; None for sentences no model scored",
+    )
 
 
 class Summary(_Strict):
@@ -119,6 +128,11 @@ class Summary(_Strict):
 class TranslatedSentence(_Strict):
     zh: str
     en: str
+    confidence: float | None = Field(
+        default=None,
+        description="the translator's mean token probability (0–1); None when the "
+        "engine gives no scores (translation memory hits, engines without scores)",
+    )
 
 
 class KeyTerm(_Strict):
@@ -129,7 +143,9 @@ class KeyTerm(_Strict):
 
 
 class NumberCheck(_Strict):
-    missing: list[str] = Field(default=[], description="in the source's summary sentences, not in the English")
+    missing: list[str] = Field(
+        default=[], description="in the source's summary sentences, not in the English"
+    )
     unsupported: list[str] = Field(default=[], description="in the English, not in the source")
 
 
@@ -155,6 +171,21 @@ class Provenance(_Strict):
     elapsed_ms: int = 0
 
 
+class ClusterInfo(_Strict):
+    """Where a batch item stands among near-duplicates (the same story reposted).
+
+    Each cluster is summarized once, from its ``representative``; the others
+    share that summary and list the sentences they add or lack against it.
+    """
+
+    id: int = Field(description="cluster number within the batch, 0, 1, 2 … by first item")
+    representative: int = Field(description="batch position of the item that was summarized")
+    representative_id: str | None = Field(default=None, description="that item's id")
+    size: int = Field(ge=1, description="items in the cluster")
+    added: list[str] = Field(default=[], description="sentences this item has and it lacks")
+    removed: list[str] = Field(default=[], description="sentences it has and this item lacks")
+
+
 class SummaryResult(_Strict):
     id: str
     status: Literal["done"] = "done"
@@ -164,6 +195,14 @@ class SummaryResult(_Strict):
     key_terms: list[KeyTerm] = []
     checks: Checks = Checks()
     provenance: Provenance
+    cluster: ClusterInfo | None = Field(
+        default=None, description="set in batches: near-duplicate group of this item"
+    )
+    needs_review: bool = Field(
+        default=False,
+        description="a person should look at this output before it runs (review_reasons)",
+    )
+    review_reasons: list[str] = []
 
 
 class ErrorBody(_Strict):

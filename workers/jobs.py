@@ -29,7 +29,7 @@ import redis
 
 from workers.cache import Keys, ResultCache, request_key
 from workers.contract import ArticleInput, ErrorBody, JobState, SummaryJob, SummaryOptions
-from workers.errors import TransientError
+from workers.errors import NewsumError, TransientError
 
 TERMINAL: frozenset[str] = frozenset({"done", "failed"})
 # How long an in-flight marker may outlive a lost job: past this an identical
@@ -298,5 +298,7 @@ def submit_summary(
             jobs.delete(job_id)
         except redis.RedisError:
             pass
+        if isinstance(exc, NewsumError):  # refused on purpose (the queue is full): as is
+            raise
         raise TransientError(f"the task queue is not answering: {exc}") from exc
     return Submission(job_id, "queued", key)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from models.chunking import map_reduce_summary, split_long_sentence
+from models.engines.base import TextGenerator, can_score
 from workers.checks import check_names, check_numbers
 from workers.contract import (
     Article,
@@ -40,8 +42,17 @@ from workers.errors import (
     NotChinese,
 )
 from workers.extract import ExtractedArticle, extract_main_text
+from workers.glossary import (
+    GlossaryTranslator,
+    merged_glossary,
+    repair_person_names,
+    server_glossary,
+    source_people,
+    used_terms,
+)
 from workers.intake import decode_bytes, looks_like_html
 from workers.language import MIN_HAN_RATIO, detect_language, to_simplified
+from workers.review import DEFAULT_REVIEW_CONFIDENCE, confidence, flag_for_review
 from workers.romanize import romanize_name
 from workers.scraped_text import clean_scraped_text
 from workers.segment import article_sentences
@@ -72,6 +83,20 @@ class PreparedArticle:
     removed: list[str] = field(default_factory=list)
     url: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+# C0/C1 control characters (but tab, newline, carriage return) and the bidi
+# embedding, override, isolate and mark characters: invisible, and a bidi override
+# makes a displayed sentence read differently from the text ("Trojan Source").
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control and bidi-formatting characters (they are removed,
+    not replaced: nothing of the visible text changes)."""
+    return _CONTROLS.sub("", text)
 
 
 def _noop_progress(stage: str, fraction: float) -> None:
@@ -130,6 +155,7 @@ def prepare_article(
     """Intake, extraction, normalization and segmentation. Raises InputError
     subclasses for bad input; those are never retried."""
     raw, is_html = read_input(article, settings, fetch)
+    raw = strip_controls(raw)
     if not raw.strip():
         raise EmptyInput("the article is empty (no text after removing whitespace)")
     if not is_html:
@@ -191,11 +217,22 @@ def _refuse_other_languages(language: str) -> None:
 # ---------------------------------------------------------------- translate
 
 
-def translate_sentences(sentences: Sequence[str], engines: Engines) -> list[str]:
+def translate_sentences(
+    sentences: Sequence[str], engines: Engines, *, translator: TextGenerator | None = None
+) -> list[str]:
     """zh→en, one English string per input sentence. Sentences longer than the
     model's window are cut at clause boundaries and their pieces rejoined, so no
-    input is truncated. Raises ModelUnavailable with no translator."""
-    translator = engines.translator
+    input is truncated. ``translator`` (default: the engines' own) may be a wrapper
+    such as ``workers.glossary.GlossaryTranslator``. Raises ModelUnavailable with no
+    translator."""
+    return [text for text, _ in translate_scored(sentences, translator or engines.translator)]
+
+
+def translate_scored(
+    sentences: Sequence[str], translator: TextGenerator | None
+) -> list[tuple[str, float | None]]:
+    """Like ``translate_sentences``, with each sentence's confidence
+    (``workers.review.confidence``; None when the engine gives no scores)."""
     if translator is None:
         raise ModelUnavailable(
             "no translation model is loaded: run `newsum models pull translation`"
@@ -207,11 +244,25 @@ def translate_sentences(sentences: Sequence[str], engines: Engines) -> list[str]
         for piece in split_long_sentence(sentence, translator.count_tokens, budget):
             pieces.append(piece)
             owners.append(i)
-    outputs = translator.generate(pieces) if pieces else []
+    means: list[float]
+    if not pieces:
+        outputs, means = [], []
+    elif can_score(translator):
+        scored = translator.generate_scored(pieces)  # type: ignore[attr-defined]
+        outputs, means = [s.text for s in scored], [s.mean_logprob for s in scored]
+    else:
+        outputs = translator.generate(pieces)
+        means = [math.nan] * len(outputs)
     joined: list[list[str]] = [[] for _ in sentences]
-    for owner, text in zip(owners, outputs, strict=True):
+    logprobs: list[list[float]] = [[] for _ in sentences]
+    for owner, text, mean in zip(owners, outputs, means, strict=True):
         joined[owner].append(text.strip())
-    return [" ".join(parts) for parts in joined]
+        logprobs[owner].append(mean)
+    # A NaN piece (no score) makes the sentence's mean NaN: no confidence, not a guess.
+    return [
+        (" ".join(parts), confidence(sum(lp) / len(lp)) if lp else None)
+        for parts, lp in zip(joined, logprobs, strict=True)
+    ]
 
 
 # ---------------------------------------------------------------- summarize
@@ -294,6 +345,27 @@ class _Run:
     progress: Progress
     warnings: list[str]
     english: list[str] | None = None  # translation of every article sentence
+    confidence: list[float | None] | None = None  # of each sentence's translation
+    translator: TextGenerator | None = None  # the engines' own, or a glossary wrapper
+    notes: list[str] = field(default_factory=list)  # problems for review_reasons
+
+    def translate(self, sentences: Sequence[str]) -> tuple[list[str], list[float | None]]:
+        """Translate, then put back person names the model mangled (noting those it
+        could not find)."""
+        pairs = translate_scored(sentences, self.translator)
+        english = []
+        for zh, (en, _) in zip(sentences, pairs, strict=True):
+            fixed, missing = repair_person_names(zh, en)
+            english.append(fixed)
+            if missing:
+                self.notes.append(
+                    f"name(s) not found in the English of “{_clip(zh)}”: {', '.join(missing)}"
+                )
+        return english, [c for _, c in pairs]
+
+
+def _clip(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _extractive_summary(run: _Run, k: int) -> tuple[list[int], Summary]:
@@ -303,8 +375,9 @@ def _extractive_summary(run: _Run, k: int) -> tuple[list[int], Summary]:
     if run.english is not None:
         en_sentences = [run.english[i] for i in picked]
     is_english = run.prepared.language == "en"
+    scores = run.confidence or [None] * len(run.prepared.sentences)
     sentences = [
-        SummarySentence(zh=None if is_english else zh, en=en, sources=[i])
+        SummarySentence(zh=None if is_english else zh, en=en, sources=[i], confidence=scores[i])
         for zh, en, i in zip(zh_sentences, en_sentences, picked, strict=True)
     ]
     en_text = " ".join(e for e in en_sentences if e) or None
@@ -329,8 +402,17 @@ def summarize_prepared(
     *,
     key: str,
     progress: Progress | None = None,
+    base_glossary: Mapping[str, str] | None = None,
+    review_confidence: float = DEFAULT_REVIEW_CONFIDENCE,
 ) -> SummaryResult:
-    """Summarize (and translate) a prepared article by the chosen strategy."""
+    """Summarize (and translate) a prepared article by the chosen strategy.
+
+    ``base_glossary``: the server's glossary, under ``options.glossary``
+    (``workers.glossary.server_glossary(settings)``: the built-in default and
+    NEWSUM_GLOSSARY_FILE; None: the request's glossary only).
+    ``review_confidence``: the confidence below which a sentence is flagged
+    (``workers.review``).
+    """
     started = time.perf_counter()
     report = progress or _noop_progress
     strategy, warnings = choose_strategy(options, engines)
@@ -338,10 +420,17 @@ def summarize_prepared(
     run = _Run(prepared, options, engines, report, warnings)
     is_english = prepared.language == "en"
     want_translation = options.translate and engines.translator is not None and not is_english
+    glossary = merged_glossary(base_glossary, options.glossary)
+    wrapper: GlossaryTranslator | None = None
+    run.translator = engines.translator
+    article_terms = used_terms(f"{prepared.title or ''}\n{prepared.text}", glossary)
+    if engines.translator is not None and article_terms and not is_english:
+        wrapper = GlossaryTranslator(engines.translator, article_terms)
+        run.translator = wrapper
 
     if strategy in ("translate-then-summarize", "extractive") and want_translation:
         report("translate", 0.2)
-        run.english = translate_sentences(prepared.sentences, engines)
+        run.english, run.confidence = run.translate(prepared.sentences)
     elif is_english:
         run.english = list(prepared.sentences)
 
@@ -357,13 +446,14 @@ def summarize_prepared(
         summary.zh = zh_brief
 
     report("check", 0.9)
-    article = _article(prepared, engines, want_translation, warnings)
+    article = _article(run, want_translation, warnings)
     checks = _checks(prepared, summary, warnings)
     translation = None
     if run.english is not None and not is_english and strategy != "summarize-then-translate":
+        scores = run.confidence or [None] * len(run.english)
         translation = [
-            TranslatedSentence(zh=zh, en=en)
-            for zh, en in zip(prepared.sentences, run.english, strict=True)
+            TranslatedSentence(zh=zh, en=en, confidence=c)
+            for zh, en, c in zip(prepared.sentences, run.english, scores, strict=True)
         ]
     elif not is_english:
         warnings.append(_why_no_translation(options, engines, strategy))
@@ -374,7 +464,7 @@ def summarize_prepared(
         article=article,
         summary=summary,
         translation=translation,
-        key_terms=key_terms(prepared.text, k=10, glossary=options.glossary),
+        key_terms=key_terms(prepared.text, k=10, glossary=glossary),
         checks=checks,
         provenance=Provenance(
             profile=engines.profile if options.profile != "offline" else "offline",
@@ -383,6 +473,12 @@ def summarize_prepared(
         ),
     )
     checks.warnings = _dedupe(warnings)
+    if wrapper is not None and wrapper.fallbacks:
+        run.notes.append(
+            f"glossary terms placed by translating {len(wrapper.fallbacks)} sentence(s) in "
+            "pieces (the model dropped the placeholders): the English may read unevenly"
+        )
+    flag_for_review(result, threshold=review_confidence, notes=run.notes)
     report("done", 1.0)
     return result
 
@@ -416,7 +512,7 @@ def _run_model_strategy(run: _Run, strategy: Strategy) -> Summary:
         if prepared.language == "en":
             english = [prepared.sentences[i] for i in picked]
         else:
-            english = translate_sentences([prepared.sentences[i] for i in picked], engines)
+            english, _ = run.translate([prepared.sentences[i] for i in picked])
         text, _ = map_reduce_summary(english, engines.summarizer)
         return Summary(
             en=text,
@@ -424,7 +520,7 @@ def _run_model_strategy(run: _Run, strategy: Strategy) -> Summary:
             sentences=_abstractive_sentences(text, english, picked),
         )
     if run.english is None:
-        run.english = translate_sentences(prepared.sentences, engines)
+        run.english, run.confidence = run.translate(prepared.sentences)
     english = run.english
     text, _ = map_reduce_summary(english, engines.summarizer)
     return Summary(
@@ -434,14 +530,13 @@ def _run_model_strategy(run: _Run, strategy: Strategy) -> Summary:
     )
 
 
-def _article(
-    prepared: PreparedArticle, engines: Engines, translate_title: bool, warnings: list[str]
-) -> Article:
+def _article(run: _Run, translate_title: bool, warnings: list[str]) -> Article:
+    prepared, engines = run.prepared, run.engines
     title_en: str | None = None
     if prepared.title and prepared.language == "en":
         title_en = prepared.title
     elif prepared.title and translate_title:
-        title_en = translate_sentences([prepared.title], engines)[0]
+        title_en = run.translate([prepared.title])[0][0]
     elif prepared.title and engines.translator is None:
         warnings.append("article.title_en: no translation model is loaded")
     return Article(
@@ -475,8 +570,14 @@ def _checks(prepared: PreparedArticle, summary: Summary, warnings: list[str]) ->
         missing=check_numbers(cited_zh, english).missing,
         unsupported=check_numbers(prepared.text, english).unsupported,
     )
+    # Foreign names written in characters (约翰·米勒) have no pinyin to look for.
+    people = set(source_people(cited_zh))
     names = NumberCheck(
-        missing=check_names(cited_zh, english).missing,
+        missing=[
+            m
+            for m in check_names(cited_zh, english).missing
+            if m.rsplit("(", 1)[-1].rstrip(")") in people
+        ],
         unsupported=check_names(prepared.text, english).unsupported,
     )
     if numbers.unsupported:
@@ -508,4 +609,12 @@ def summarize_article(
     report = progress or _noop_progress
     report("extract", 0.05)
     prepared = prepare_article(article, settings, fetch=fetch)
-    return summarize_prepared(prepared, options, engines, key=key, progress=report)
+    return summarize_prepared(
+        prepared,
+        options,
+        engines,
+        key=key,
+        progress=report,
+        base_glossary=server_glossary(settings),
+        review_confidence=settings.review_confidence,
+    )

@@ -6,6 +6,7 @@ Nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +26,15 @@ class Settings(BaseSettings):
     hub_offline: bool = Field(default=True, description="never reach the hub while loading")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     allow_noncommercial: bool = False
-    torch_threads: int = Field(default=0, ge=0, description="0: leave torch's default")
+    engine: Literal["auto", "transformers", "ctranslate2"] = Field(
+        default="auto",
+        description="auto: CTranslate2 where a converted copy exists (newsum models convert)",
+    )
+    ct2_quantization: Literal["int8", "int8_float16", "float16", "float32"] = "int8"
+    torch_threads: int = Field(default=0, ge=0, description="0: cores ÷ worker processes")
+    engine_threads: int = Field(
+        default=0, ge=0, description="CTranslate2 threads; 0: cores ÷ worker processes"
+    )
     num_beams: int | None = Field(
         default=None, ge=1, le=16, description="beam size for every model; unset: each model's own"
     )
@@ -66,14 +75,54 @@ class Settings(BaseSettings):
     task_soft_time_limit_s: int = Field(default=600, ge=1)
     task_time_limit_s: int = Field(default=660, ge=1)
     task_max_retries: int = Field(default=3, ge=0, le=20)
+    visibility_timeout_s: int | None = Field(
+        default=None,
+        ge=1,
+        description="an unacked task (its worker died) is redelivered after this; "
+        "unset: max(3600, 2 × the hard time limit). Must outlast the longest task.",
+    )
+    fault_inject: str | None = Field(
+        default=None,
+        description="TEST ONLY: 'crash-on:<marker>', 'sleep-on:<marker>:<s>' or "
+        "'kill-on:<marker>' for articles containing <marker> (tests/reliability)",
+    )
 
     # limits of the HTTP API
     max_batch_items: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=20_000_000, ge=1_000)
     max_wait_s: float = Field(default=60.0, ge=0, le=600)
+    max_queue_depth: int = Field(
+        default=500,
+        ge=1,
+        description="interactive queue deeper than this: new interactive requests get 429",
+    )
+
+    # access (service.auth, service.security)
+    anonymous: Literal["interactive", "all", "none"] = Field(
+        default="interactive",
+        description="what callers without an API key may do: interactive requests only, "
+        "everything, or nothing",
+    )
+    anonymous_rate: int = Field(
+        default=0, ge=0, description="requests a minute per client address without a key; 0: no cap"
+    )
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed to call the API from a browser"
+    )
 
     def resolved_model_dir(self) -> Path:
         return self.model_dir.expanduser()
+
+    def threads_for(self, processes: int) -> Settings:
+        """These settings with thread counts that fit ``processes`` worker processes
+        on this machine's cores (explicit values are kept)."""
+        share = max(1, (os.cpu_count() or 1) // max(1, processes))
+        return self.model_copy(
+            update={
+                "torch_threads": self.torch_threads or share,
+                "engine_threads": self.engine_threads or share,
+            }
+        )
 
     def generation_overrides(self) -> dict[str, int]:
         """generate() settings that replace every model's defaults."""

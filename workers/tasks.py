@@ -32,8 +32,8 @@ from typing import Any
 import httpx
 import redis
 from celery import Celery, Task
-from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.signals import task_failure, worker_process_init
 from pydantic import ValidationError
 
 from workers.batches import BatchStore, batch_status
@@ -52,6 +52,7 @@ from workers.celery_app import TASK_NOTIFY_BATCH, TASK_TRANSLATE, QueueConfig
 from workers.contract import TASK_SUMMARIZE, ArticleInput, ErrorBody, SummaryJob, SummaryOptions
 from workers.engines import Engines, load_engines
 from workers.errors import NewsumError, TransientError
+from workers.glossary import server_glossary
 from workers.jobs import JobStore
 from workers.pipeline import (
     prepare_article,
@@ -70,6 +71,9 @@ EXIT_MODEL_LOAD = 3
 # each time (out of memory, killed): fail it instead of killing workers forever.
 MAX_LOST_DELIVERIES = 3
 WEBHOOK_TIMEOUT_S = 5.0
+# How long a task whose Redis went away waits for it before retrying (a restart
+# takes seconds; past this the message's visibility timeout brings it back).
+REDIS_WAIT_S = 60.0
 _HTML_TAG = re.compile(r"(<[^>]+>)")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
@@ -285,13 +289,23 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
     ctx.jobs.mark_running(job_id, "extract")
     ctx.client.hincrby(ctx.keys.stats, "summaries_run", 1)
     clock("extract", 0.05)
+    if ctx.settings.fault_inject:
+        inject_fault(ctx.settings.fault_inject, job.article)
     prepared = prepare_article(job.article, ctx.settings, fetch=ctx.fetch)
     fingerprint = ctx.info.fingerprint
     ckey = content_key(prepared.text, job.options, fingerprint)
     result = ctx.cache.get(ckey)
     cached = result is not None
     if result is None:
-        result = summarize_prepared(prepared, job.options, ctx.engines, key=ckey, progress=clock)
+        result = summarize_prepared(
+            prepared,
+            job.options,
+            ctx.engines,
+            key=ckey,
+            progress=clock,
+            base_glossary=server_glossary(ctx.settings),
+            review_confidence=ctx.settings.review_confidence,
+        )
     clock.finish()
     # Stored under the request key this worker's own fingerprint gives; the API's
     # key differs only if it read another worker's fingerprint, and a result must
@@ -299,6 +313,38 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
     own_key = request_key(job.article, job.options, fingerprint)
     ctx.cache.put(result, ckey, own_key)
     ctx.jobs.mark_done(job_id, result_key=ckey, cached=cached)
+
+
+class InjectedFault(RuntimeError):
+    """The crash NEWSUM_FAULT_INJECT asked for (tests only)."""
+
+
+def inject_fault(spec: str, article: ArticleInput) -> None:
+    """TEST ONLY (``NEWSUM_FAULT_INJECT``): misbehave on articles holding a marker.
+
+    ``crash-on:<marker>`` raises InjectedFault (a stage that crashes: poison input);
+    ``sleep-on:<marker>:<seconds>`` sleeps (a slow article, for kill and time-limit
+    tests); ``kill-on:<marker>`` SIGKILLs this worker process (an article that
+    takes its worker down); ``hang-on:<marker>`` ignores the soft time limit until
+    the hard one kills the process. Several specs may be joined with ``;``. Never set it
+    in production: the tests in tests/reliability are its only users.
+    """
+    given = article.text or article.html or article.url or ""
+    for part in spec.split(";"):
+        action, _, rest = part.strip().partition(":")
+        marker, _, seconds = rest.partition(":") if action == "sleep-on" else (rest, "", "")
+        if not marker or marker not in given:
+            continue
+        if action == "crash-on":
+            raise InjectedFault(f"injected crash on marker {marker!r} (NEWSUM_FAULT_INJECT)")
+        if action == "sleep-on":
+            time.sleep(float(seconds or 1))
+        elif action == "kill-on":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "hang-on":  # stuck past the soft limit (C code would be)
+            while True:
+                with contextlib.suppress(SoftTimeLimitExceeded):
+                    time.sleep(1)
 
 
 def _finish(ctx: WorkerContext, job_id: str, key: str | None) -> None:
@@ -324,12 +370,26 @@ def _backoff(retries: int) -> int:
     return int(min(60, 2 ** (retries + 1)))
 
 
+def _wait_for_redis(ctx: WorkerContext, limit_s: float) -> bool:
+    """Until Redis answers again (True) or ``limit_s`` passes (False)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            ctx.client.ping()
+            return True
+        except redis.RedisError:
+            time.sleep(0.5)
+    return False
+
+
 def _guarded(
     task: Task, job_id: str, key: str | None, work: Callable[[WorkerContext], None]
 ) -> None:
     """The failure policy shared by the job tasks."""
     ctx = context()
     deliveries = int(ctx.client.hincrby(ctx.keys.job(job_id), "deliveries", 1))
+    # Which process holds it now: the reliability tests kill exactly that worker.
+    ctx.client.hset(ctx.keys.job(job_id), "worker_pid", os.getpid())
     limits = ctx.queues
     if deliveries > limits.max_retries + 1 + MAX_LOST_DELIVERIES:
         _fail(
@@ -349,6 +409,10 @@ def _guarded(
     try:
         work(ctx)
     except (TransientError, redis.ConnectionError, redis.TimeoutError) as exc:
+        if isinstance(exc, redis.RedisError):
+            # A retry is a new message: sent now, to a Redis that is away, it would be
+            # lost with this one (Celery rejects the task when the retry cannot be sent).
+            _wait_for_redis(ctx, REDIS_WAIT_S)
         if task.request.retries < limits.max_retries:
             log.warning("job %s: transient error, retrying: %s", job_id, exc)
             raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
@@ -380,6 +444,62 @@ def _guarded(
         log.exception("job %s failed", job_id)
         _fail(ctx, job_id, ErrorBody(code="internal", message=f"{type(exc).__name__}: {exc}"))
     _finish(ctx, job_id, key)
+
+
+def _job_of(args: Any) -> tuple[str | None, str | None]:
+    """(job id, request key) from a summarize or translate task's arguments."""
+    if not isinstance(args, list | tuple) or not args:
+        return None, None
+    job_id = args[-1] if isinstance(args[-1], str) else None
+    payload = args[0]
+    key = payload.get("key") if isinstance(payload, dict) else None
+    return job_id, key if isinstance(key, str) else None
+
+
+def _on_task_failure(
+    sender: Task | None = None, exception: BaseException | None = None, args: Any = None, **_: Any
+) -> None:
+    """A task killed at its hard time limit: fail its job with the reason.
+
+    The pool kills the child, so the task's own handlers never run; Celery acks
+    the message (it is not redelivered) and fires ``task_failure`` here, in the
+    worker's main process, where no WorkerContext exists: a short-lived client
+    does the bookkeeping.
+    """
+    if not isinstance(exception, TimeLimitExceeded) or _config is None:
+        return
+    job_id, key = _job_of(args)
+    if job_id is None:
+        return
+    settings = _config.settings
+    limits = QueueConfig.from_settings(settings)
+    keys = keys_for(settings)
+    try:
+        client = connect_redis(_config.redis_url)
+        jobs = JobStore(client, keys, settings.job_ttl_s)
+        existing = jobs.get(job_id)
+        if existing is not None and existing.finished:
+            return
+        jobs.mark_failed(
+            job_id,
+            ErrorBody(
+                code="timeout",
+                message=f"the job was stopped after {limits.time_limit_s} s "
+                "(NEWSUM_TASK_TIME_LIMIT_S)",
+                limit=limits.time_limit_s,
+            ),
+        )
+        client.hincrby(keys.stats, "jobs_failed", 1)
+        if key:
+            jobs.release(key, job_id)
+        batches = BatchStore(client, keys, settings.job_ttl_s)
+        for batch_id in batches.job_finished(job_id):
+            record = batches.get(batch_id)
+            if record is not None and record.webhook and _app is not None:
+                _app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=limits.interactive)
+        client.close()
+    except redis.RedisError as exc:
+        log.warning("could not record the time-out of job %s: %s", job_id, exc)
 
 
 # --------------------------------------------------------------------------- translation
@@ -436,6 +556,7 @@ def register_tasks(app: Celery) -> None:
     global _app
     _app = app
     worker_process_init.connect(_on_process_init, weak=False, dispatch_uid="newsum-init")
+    task_failure.connect(_on_task_failure, weak=False, dispatch_uid="newsum-hard-timeout")
 
     @app.task(name=TASK_SUMMARIZE, bind=True, max_retries=None)
     def summarize(self: Task, payload: dict[str, Any], job_id: str) -> None:

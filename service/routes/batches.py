@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from service.auth import BatchCaller, InteractiveCaller, KeyStore
 from service.deps import ServiceState, State
 from service.errors import NotFound, too_large
 from service.routes.summaries import check_article, check_url
@@ -143,7 +144,7 @@ def enqueue_batch(
     response_model=BatchAccepted,
     summary="Submit many articles: JSON {items: [...]}, JSONL, or a multipart file `file`",
 )
-async def create_batch(request: Request, state: State) -> JSONResponse:
+async def create_batch(request: Request, state: State, caller: BatchCaller) -> JSONResponse:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     webhook = request.query_params.get("webhook")
     defaults = SummaryOptions()
@@ -163,6 +164,9 @@ async def create_batch(request: Request, state: State) -> JSONResponse:
         raise too_large("the batch", len(raw_items), limit, "items; NEWSUM_MAX_BATCH_ITEMS")
     if not raw_items:
         raise EmptyInput("the batch has no items")
+    if caller is not None:
+        store = KeyStore(state.redis, state.keys)
+        await run_in_threadpool(store.take_batch_items, caller, len(raw_items))
     if webhook:
         await run_in_threadpool(check_url, webhook)
     batch_id = await run_in_threadpool(enqueue_batch, state, raw_items, defaults, webhook)
@@ -172,7 +176,7 @@ async def create_batch(request: Request, state: State) -> JSONResponse:
 
 
 @router.get("/v1/batches/{batch_id}", response_model=BatchView, summary="A batch's progress")
-async def get_batch(batch_id: str, state: State) -> BatchView:
+async def get_batch(batch_id: str, state: State, _: InteractiveCaller) -> BatchView:
     status = await run_in_threadpool(batch_status, state.batches, state.jobs, batch_id)
     if status is None:
         raise NotFound(f"batch {batch_id} is unknown or expired")
@@ -192,7 +196,7 @@ def _result_lines(state: ServiceState, batch_id: str) -> Iterator[str]:
     summary="One JSON line per item, in order (partial while running)",
     response_class=StreamingResponse,
 )
-async def get_batch_results(batch_id: str, state: State) -> StreamingResponse:
+async def get_batch_results(batch_id: str, state: State, _: InteractiveCaller) -> StreamingResponse:
     if await run_in_threadpool(state.batches.get, batch_id) is None:
         raise NotFound(f"batch {batch_id} is unknown or expired")
     return StreamingResponse(

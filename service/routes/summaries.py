@@ -12,10 +12,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from service.auth import InteractiveCaller, QueueFull
 from service.deps import ServiceState, State
 from service.errors import NotFound, error_response, too_large
 from service.schemas import Accepted, JobView, SummaryRequest
-from workers.contract import ArticleInput, SummaryResult
+from workers.contract import ArticleInput, SummaryJob, SummaryResult
 from workers.errors import EmptyInput, InvalidRequest
 from workers.jobs import JobRecord, submit_summary
 
@@ -26,6 +27,7 @@ HTML_CHARS_FACTOR = 10
 MAX_URL_CHARS = 2048
 SSE_POLL_S = 0.25
 SSE_KEEPALIVE_S = 15.0
+QUEUE_FULL_RETRY_S = 10
 
 
 def check_article(article: ArticleInput, max_chars: int) -> None:
@@ -49,6 +51,19 @@ def check_article(article: ArticleInput, max_chars: int) -> None:
                 f"the url is {len(article.url):,} characters; the limit is {MAX_URL_CHARS:,}",
                 limit=MAX_URL_CHARS,
             )
+
+
+def check_queue_depth(state: ServiceState, queue: str) -> None:
+    """QueueFull (429 + Retry-After) when ``queue`` holds more than NEWSUM_MAX_QUEUE_DEPTH."""
+    limit = state.limits.max_queue_depth
+    depth = state.queue_depth(queue)
+    if depth >= limit:
+        raise QueueFull(
+            f"the {queue} queue holds {depth:,} articles; the limit is {limit:,} "
+            "(NEWSUM_MAX_QUEUE_DEPTH): try again shortly, or submit a batch",
+            retry_after_s=QUEUE_FULL_RETRY_S,
+            limit=limit,
+        )
 
 
 def check_url(url: str) -> None:
@@ -108,35 +123,47 @@ async def wait_for_job(state: ServiceState, job_id: str, wait_s: float) -> Respo
     responses={202: {"model": Accepted}, 200: {"model": SummaryResult}},
     summary="Summarize one article (wait up to `wait` seconds for it)",
 )
-async def create_summary(body: SummaryRequest, state: State) -> Response:
+async def create_summary(body: SummaryRequest, state: State, _: InteractiveCaller) -> Response:
     article = body.article()
     check_article(article, state.limits.max_chars)
     if article.url is not None:
         await run_in_threadpool(check_url, article.url)
     wait = min(body.wait, state.limits.max_wait_s)
-    info = await run_in_threadpool(state.pipeline, body.options.profile)
-    for _ in range(2):  # a cached result may expire between the lookup and the read
-        sub = await run_in_threadpool(
-            lambda: submit_summary(
-                jobs=state.jobs,
-                cache=state.cache,
-                send=state.queue.send_summary,
-                article=article,
-                options=body.options,
-                fingerprint=info.fingerprint,
-                queue=state.queues.interactive,
-            )
+
+    def send(job: SummaryJob, job_id: str, queue: str) -> None:
+        # Back-pressure: checked only when a task would be queued, so cache hits
+        # and requests that attach to a running job are still answered.
+        check_queue_depth(state, queue)
+        state.queue.send_summary(job, job_id, queue)
+
+    def submit() -> tuple[str | None, SummaryResult | None]:
+        # One thread hop for the pipeline lookup, the submission and a cached read:
+        # under load, hops (not Redis) are what a cache hit costs.
+        info = state.pipeline(body.options.profile)
+        sub = submit_summary(
+            jobs=state.jobs,
+            cache=state.cache,
+            send=send,
+            article=article,
+            options=body.options,
+            fingerprint=info.fingerprint,
+            queue=state.queues.interactive,
         )
         if sub.job_id is not None:
-            return await wait_for_job(state, sub.job_id, wait)
-        cached = await run_in_threadpool(state.cache.get, sub.key)
+            return sub.job_id, None
+        return None, state.cache.get(sub.key)
+
+    for _attempt in range(2):  # a cached result may expire between the lookup and the read
+        job_id, cached = await run_in_threadpool(submit)
+        if job_id is not None:
+            return await wait_for_job(state, job_id, wait)
         if cached is not None:
             return JSONResponse(cached.model_dump(mode="json"))
     raise NotFound("the cached result vanished twice; try again")  # pragma: no cover
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobView, summary="A job's state and result")
-async def get_job(job_id: str, state: State) -> JobView:
+async def get_job(job_id: str, state: State, _: InteractiveCaller) -> JobView:
     job = await run_in_threadpool(state.jobs.get, job_id)
     if job is None:
         raise NotFound(f"job {job_id} is unknown or expired")
@@ -176,7 +203,7 @@ async def _job_events(state: ServiceState, job_id: str) -> AsyncIterator[str]:
 
 
 @router.get("/v1/jobs/{job_id}/events", summary="Server-sent events: progress, then done or failed")
-async def job_events(job_id: str, state: State) -> StreamingResponse:
+async def job_events(job_id: str, state: State, _: InteractiveCaller) -> StreamingResponse:
     if await run_in_threadpool(state.jobs.get, job_id) is None:
         raise NotFound(f"job {job_id} is unknown or expired")
     return StreamingResponse(

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from service.auth import InteractiveCaller
 from service.deps import ServiceState, State
 from service.errors import LibreTranslateError, status_for
 from service.schemas import DetectedLanguage, Language
@@ -92,7 +93,7 @@ async def _wait_translation(state: ServiceState, job_id: str) -> list[str]:
 
 
 @router.post("/translate", summary="Translate zh → en (LibreTranslate API)")
-async def translate(request: Request, state: State) -> dict[str, Any]:
+async def translate(request: Request, state: State, _: InteractiveCaller) -> dict[str, Any]:
     params = await _params(request)
     texts, many = _texts(params)
     source = str(params.get("source") or "").lower()

@@ -107,6 +107,7 @@ def newsum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env.update(
         NEWSUM_REDIS_DIR=str(home / "redis"),
         NEWSUM_MODEL_DIR=str(home / "models"),  # empty: the offline profile
+        NEWSUM_ANONYMOUS="all",  # the page submits batches without a key
         HF_HUB_OFFLINE="1",
         PYTHONUNBUFFERED="1",
     )

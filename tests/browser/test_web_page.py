@@ -40,6 +40,17 @@ def sentence_text(page: Any, index: int) -> str:
     return str(page.locator(f"#sentence-{index}").evaluate("node => node.lastChild.textContent"))
 
 
+def wait_until(page: Any, expression: str, timeout_ms: int) -> None:
+    """Poll ``expression`` with page.evaluate: wait_for_function compiles its string
+    in the page, which the page's CSP (no 'unsafe-eval', service/security.py) forbids."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout_ms} ms: {expression}"
+        page.wait_for_timeout(100)
+
+
 def test_seed_article_summary_end_to_end(page: Any, newsum_server: Any, tmp_path: Path) -> None:
     page.goto(newsum_server.url + "/")
     assert page.title().startswith("newsum")
@@ -181,9 +192,7 @@ def test_several_files_become_a_batch(page: Any, newsum_server: Any) -> None:
     page.click("#submit")
     page.wait_for_selector("#batch:not([hidden])", timeout=RESULT_TIMEOUT_MS)
     assert re.match(r"#/batches/\S+", page.evaluate("location.hash"))
-    page.wait_for_function(
-        "document.getElementById('batch-progress').value >= 1", timeout=RESULT_TIMEOUT_MS
-    )
+    wait_until(page, "document.getElementById('batch-progress').value >= 1", RESULT_TIMEOUT_MS)
     page.wait_for_selector("#batch-items li a", timeout=RESULT_TIMEOUT_MS)
     states = page.locator("#batch-states").inner_text()
     assert "2 done" in states, states
@@ -200,4 +209,4 @@ def test_several_files_become_a_batch(page: Any, newsum_server: Any) -> None:
     assert page.locator("#result-back").is_visible()
     page.click("#result-back-link")
     page.wait_for_selector("#batch:not([hidden])")
-    page.wait_for_function("document.querySelectorAll('#batch-items li a').length === 2")
+    wait_until(page, "document.querySelectorAll('#batch-items li a').length === 2", 15_000)
