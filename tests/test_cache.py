@@ -3,6 +3,7 @@ embedded Redis, against a real (embedded) redis-server."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from models.engines.base import ScoredText
 from workers.cache import (
     PIPELINE_TTL_S,
     Keys,
@@ -157,6 +159,34 @@ def test_translation_memory_translates_each_sentence_once(client: redis.Redis, k
     assert inner.calls[-1] == ["丙。"]
     assert memory.generate([]) == []
     assert memory.count_tokens("abc") == 3 and memory.model_id == "fake/zh-en"
+
+
+class ScoringTranslator(CountingTranslator):
+    """A fake translator that also gives each output a log-probability."""
+
+    def generate_scored(
+        self, texts: Sequence[str], *, max_new_tokens: int | None = None
+    ) -> list[ScoredText]:
+        self.calls.append(list(texts))
+        return [ScoredText(f"EN({t})", -0.5 * len(t)) for t in texts]
+
+
+def test_translation_memory_remembers_scores(client: redis.Redis, keys: Keys) -> None:
+    inner = ScoringTranslator()
+    memory = TranslationMemory(inner, client, keys, ttl_s=60)
+    first = memory.generate_scored(["甲。", "乙乙。"])
+    assert first == [ScoredText("EN(甲。)", -1.0), ScoredText("EN(乙乙。)", -1.5)]
+    again = memory.generate_scored(["乙乙。"])
+    assert again == [ScoredText("EN(乙乙。)", -1.5)]
+    assert inner.calls == [["甲。", "乙乙。"]]  # the score came from the memory
+
+
+def test_translation_memory_without_scores_gives_nan(client: redis.Redis, keys: Keys) -> None:
+    memory = TranslationMemory(CountingTranslator(), client, keys, ttl_s=60)
+    (scored,) = memory.generate_scored(["丁。"])
+    assert scored.text == "EN(丁。)" and math.isnan(scored.mean_logprob)
+    (again,) = memory.generate_scored(["丁。"])
+    assert again.text == "EN(丁。)" and math.isnan(again.mean_logprob)
 
 
 def test_translation_memory_is_keyed_by_the_model(client: redis.Redis, keys: Keys) -> None:

@@ -12,12 +12,14 @@ lookup or store error falls back to the model.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import math
 from collections.abc import Sequence
 
 import redis
 
-from models.engines.base import TextGenerator
+from models.engines.base import ScoredText, TextGenerator, can_score
 from workers.cache import Keys
 
 log = logging.getLogger(__name__)
@@ -57,26 +59,35 @@ class TranslationMemory:
 
     def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
         """One translation per input, in input order; remembered ones are not recomputed."""
+        return [
+            scored.text for scored in self.generate_scored(texts, max_new_tokens=max_new_tokens)
+        ]
+
+    def generate_scored(
+        self, texts: Sequence[str], *, max_new_tokens: int | None = None
+    ) -> list[ScoredText]:
+        """Translations with the model's mean log-probability, remembered with them
+        (NaN when the wrapped engine gives no scores)."""
         if not texts:
             return []
         redis_keys = [self._key(t, max_new_tokens) for t in texts]
         try:
-            remembered: list[str | None] = list(self.client.mget(redis_keys))  # type: ignore[arg-type]
+            stored: list[str | None] = list(self.client.mget(redis_keys))  # type: ignore[arg-type]
         except redis.RedisError as exc:
             log.warning("translation memory unavailable, translating everything: %s", exc)
-            return self.inner.generate(texts, max_new_tokens=max_new_tokens)
+            return self._model(texts, max_new_tokens)
+        remembered = [_decode(value) for value in stored]
 
         missing = list(
             dict.fromkeys(t for t, hit in zip(texts, remembered, strict=True) if hit is None)
         )
-        fresh: dict[str, str] = {}
+        fresh: dict[str, ScoredText] = {}
         if missing:
-            outputs = self.inner.generate(missing, max_new_tokens=max_new_tokens)
-            fresh = dict(zip(missing, outputs, strict=True))
+            fresh = dict(zip(missing, self._model(missing, max_new_tokens), strict=True))
         try:
             with self.client.pipeline(transaction=False) as pipe:
                 for text, out in fresh.items():
-                    pipe.set(self._key(text, max_new_tokens), out, ex=self.ttl_s)
+                    pipe.set(self._key(text, max_new_tokens), _encode(out), ex=self.ttl_s)
                 pipe.hincrby(self.keys.stats, "tm_miss", len(missing))
                 pipe.hincrby(self.keys.stats, "tm_hit", len(texts) - len(missing))
                 pipe.execute()
@@ -86,3 +97,30 @@ class TranslationMemory:
             hit if hit is not None else fresh[text]
             for text, hit in zip(texts, remembered, strict=True)
         ]
+
+    def _model(self, texts: Sequence[str], max_new_tokens: int | None) -> list[ScoredText]:
+        if can_score(self.inner):
+            return self.inner.generate_scored(texts, max_new_tokens=max_new_tokens)  # type: ignore[attr-defined]
+        outputs = self.inner.generate(texts, max_new_tokens=max_new_tokens)
+        return [ScoredText(out, math.nan) for out in outputs]
+
+
+def _encode(scored: ScoredText) -> str:
+    logprob = None if math.isnan(scored.mean_logprob) else scored.mean_logprob
+    return json.dumps([scored.text, logprob], ensure_ascii=False)
+
+
+def _decode(value: str | bytes | None) -> ScoredText | None:
+    """A remembered translation; a plain string (stored before scores were kept)
+    reads as a translation without a score."""
+    if value is None:
+        return None
+    text = value.decode("utf-8") if isinstance(value, bytes) else value
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return ScoredText(text, math.nan)
+    if isinstance(decoded, list) and len(decoded) == 2 and isinstance(decoded[0], str):
+        logprob = decoded[1]
+        return ScoredText(decoded[0], math.nan if logprob is None else float(logprob))
+    return ScoredText(text, math.nan)
