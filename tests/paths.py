@@ -8,3 +8,11 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 SEED_ARTICLE = SHARED_DATA / "articles" / "jiaxing-theme-education-2020-01-09.txt"
 HTML_DIR = SHARED_DATA / "html"
+
+
+def seed_body() -> str:
+    """The seed article's body, cut out by its first and last words (README of ../shared/data)."""
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    start = text.index("思想再洗礼 使命再升华")
+    end = text.index("以优异成绩迎接建党百年") + len("以优异成绩迎接建党百年") + 1
+    return text[start:end]

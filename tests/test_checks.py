@@ -7,15 +7,8 @@ import sys
 
 import pytest
 
-from tests.paths import REPO, SEED_ARTICLE
+from tests.paths import REPO, seed_body
 from workers.checks import check_names, check_numbers, parse_chinese_numeral
-
-
-def seed_body() -> str:
-    text = SEED_ARTICLE.read_text(encoding="utf-8")
-    start = text.index("思想再洗礼 使命再升华")
-    end = text.index("以优异成绩迎接建党百年") + len("以优异成绩迎接建党百年") + 1
-    return text[start:end]
 
 
 @pytest.mark.parametrize(

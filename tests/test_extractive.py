@@ -11,17 +11,10 @@ import pytest
 
 from models.engines.base import SentenceRanker
 from models.engines.extractive import TextRankRanker, content_words, stopwords_zh
-from tests.paths import REPO, SEED_ARTICLE
+from tests.paths import REPO, seed_body
 from workers.segment import article_sentences
 
 END_MARKS = ("。", "！", "？", "!", "?", "；", ";", "”", "」")
-
-
-def seed_body() -> str:
-    text = SEED_ARTICLE.read_text(encoding="utf-8")
-    start = text.index("思想再洗礼 使命再升华")
-    end = text.index("以优异成绩迎接建党百年") + len("以优异成绩迎接建党百年") + 1
-    return text[start:end]
 
 
 @pytest.fixture(scope="module")

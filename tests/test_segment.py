@@ -8,15 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.paths import SEED_ARTICLE
+from tests.paths import seed_body
 from workers.segment import article_sentences, split_paragraphs, split_sentences
-
-
-def seed_body() -> str:
-    text = SEED_ARTICLE.read_text(encoding="utf-8")
-    start = text.index("思想再洗礼 使命再升华")
-    end = text.index("以优异成绩迎接建党百年") + len("以优异成绩迎接建党百年") + 1
-    return text[start:end]
 
 
 def squeeze(text: str) -> str:

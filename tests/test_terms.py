@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.paths import SEED_ARTICLE
+from tests.paths import seed_body
 from workers.contract import KeyTerm
 from workers.terms import gloss, is_person_name, is_place_name, key_terms
-
-
-def seed_body() -> str:
-    text = SEED_ARTICLE.read_text(encoding="utf-8")
-    start = text.index("思想再洗礼 使命再升华")
-    end = text.index("以优异成绩迎接建党百年") + len("以优异成绩迎接建党百年") + 1
-    return text[start:end]
 
 
 @pytest.fixture(scope="module")
