@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import time
@@ -36,7 +37,9 @@ from starlette.concurrency import run_in_threadpool
 
 from service.deps import ServiceState, get_state
 from workers.cache import Keys
+from workers.contract import SummaryOptions
 from workers.errors import NewsumError
+from workers.glossary import merged_glossary, parse_glossary
 
 KEY_PREFIX = "nsk_"
 _KEY_SHAPE = re.compile(r"^nsk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
@@ -79,6 +82,8 @@ class ApiKey:
     batch_quota: int | None  # items a UTC day; None: no quota
     created_at: str
     revoked: bool = False
+    # The key's newsroom glossary (zh → en), under each request's own terms.
+    glossary: dict[str, str] | None = None
 
 
 def hash_key(key: str) -> str:
@@ -107,7 +112,13 @@ class KeyStore:
     def _name(self, key_id: str) -> str:
         return f"{self.keys.prefix}:apikey:{key_id}"
 
-    def create(self, name: str, rate_per_min: int, batch_quota: int | None) -> tuple[str, ApiKey]:
+    def create(
+        self,
+        name: str,
+        rate_per_min: int,
+        batch_quota: int | None,
+        glossary: dict[str, str] | None = None,
+    ) -> tuple[str, ApiKey]:
         """A new key: (the key, to show once; its record)."""
         key_id = secrets.token_hex(6)
         key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
@@ -117,6 +128,7 @@ class KeyStore:
             rate_per_min=rate_per_min,
             batch_quota=batch_quota,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            glossary=glossary or None,
         )
         fields = {
             "hash": hash_key(key),
@@ -125,6 +137,7 @@ class KeyStore:
             "batch_quota": "" if batch_quota is None else batch_quota,
             "created_at": record.created_at,
             "revoked": "0",
+            "glossary": json.dumps(glossary or {}, ensure_ascii=False),
         }
         self.client.hset(self._name(key_id), mapping=fields)  # type: ignore[arg-type]
         return key, record
@@ -138,6 +151,7 @@ class KeyStore:
             rate_per_min=int(data.get("rate_per_min", 0)),
             batch_quota=int(quota) if quota else None,
             created_at=data.get("created_at", ""),
+            glossary=json.loads(data.get("glossary") or "{}") or None,
             revoked=data.get("revoked") == "1",
         )
 
@@ -277,6 +291,15 @@ async def _batch(
     return await _caller(request, state, "batch")
 
 
+def with_key_glossary(caller: ApiKey | None, options: SummaryOptions) -> SummaryOptions:
+    """The options with the caller's key glossary under the request's own terms
+    (a request's term wins), before the request key is computed."""
+    if caller is None or not caller.glossary:
+        return options
+    terms = merged_glossary(caller.glossary, options.glossary)
+    return options.model_copy(update={"glossary": terms})
+
+
 InteractiveCaller = Annotated[ApiKey | None, Depends(_interactive)]
 BatchCaller = Annotated[ApiKey | None, Depends(_batch)]
 
@@ -317,13 +340,27 @@ def keys_group() -> None:
 @click.option("--rate", "rate", required=True, help="submissions a minute, e.g. 60/min")
 @click.option("--batch-quota", type=click.IntRange(min=0), default=None, help="batch items a day")
 @click.option("--name", default="", help="whose key this is")
-def keys_add(rate: str, batch_quota: int | None, name: str) -> None:
+@click.option(
+    "--glossary",
+    "glossary_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="the newsroom's terms for every request with this key: JSON {zh: en} or zh<TAB>en lines",
+)
+def keys_add(rate: str, batch_quota: int | None, name: str, glossary_file: str | None) -> None:
     """Create a key and print it once (it is stored only hashed)."""
     try:
         per_min = parse_rate(rate)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--rate") from None
-    key, record = _store().create(name, per_min, batch_quota)
+    glossary = None
+    if glossary_file is not None:
+        try:
+            with open(glossary_file, encoding="utf-8") as handle:
+                glossary = parse_glossary(handle.read(), source=glossary_file)
+        except (NewsumError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--glossary") from None
+    key, record = _store().create(name, per_min, batch_quota, glossary)
     quota = "no batch quota" if batch_quota is None else f"batch quota {batch_quota:,} items/day"
     click.echo(key)
     click.echo(

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -475,3 +476,46 @@ def test_the_api_never_imports_torch_or_transformers() -> None:
     )
     assert out.stdout.strip() == "clean", out.stdout + out.stderr
     assert time.monotonic() - started < 60
+
+
+# ------------------------------------------------------------------ key glossaries
+
+
+def test_a_keys_glossary_reaches_the_job_under_the_requests_own_terms(h: Harness) -> None:
+    from service.auth import KeyStore
+
+    key, _ = KeyStore(h.redis, h.keys).create(
+        "desk", 60, None, glossary={"嘉兴": "Jiaxing City", "南湖": "South Lake"}
+    )
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"text": ARTICLE, "wait": 0, "options": {"glossary": {"南湖": "Nanhu"}}}
+    assert h.http.post("/v1/summaries", json=body, headers=headers).status_code == 202
+    [(job, _, _)] = h.sent("summary")
+    assert job.options.glossary == {"嘉兴": "Jiaxing City", "南湖": "Nanhu"}
+    # Without the key the same request is another request (another key, another job).
+    assert h.http.post("/v1/summaries", json=body).status_code == 202
+    jobs = h.sent("summary")
+    assert len(jobs) == 2 and jobs[1][0].options.glossary == {"南湖": "Nanhu"}
+    assert jobs[0][0].key != jobs[1][0].key
+
+
+def test_a_keys_glossary_applies_to_its_batches(h: Harness) -> None:
+    from service.auth import KeyStore
+
+    key, _ = KeyStore(h.redis, h.keys).create("desk", 60, None, glossary={"嘉兴": "Jiaxing"})
+    items = {"items": [{"text": ARTICLE}, {"text": ARTICLE + "。", "options": {"sentences": 2}}]}
+    r = h.http.post("/v1/batches", json=items, headers={"X-API-Key": key})
+    assert r.status_code == 202, r.text
+    assert [job.options.glossary for job, _, _ in h.sent("summary")] == [{"嘉兴": "Jiaxing"}] * 2
+
+
+def test_keys_add_reads_a_glossary_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from service.auth import keys_add
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text("嘉兴 without a tab\n", encoding="utf-8")
+    result = CliRunner().invoke(keys_add, ["--rate", "5/min", "--glossary", str(bad)])
+    assert result.exit_code == 2
+    assert "--glossary" in result.output

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from service.auth import BatchCaller, InteractiveCaller, KeyStore
+from service.auth import ApiKey, BatchCaller, InteractiveCaller, KeyStore, with_key_glossary
 from service.deps import ServiceState, State
 from service.errors import NotFound, too_large
 from service.routes.summaries import check_article, check_url
@@ -85,7 +85,11 @@ def parse_json(raw: bytes) -> BatchRequest:
 
 
 def enqueue_batch(
-    state: ServiceState, raw_items: list[Any], defaults: SummaryOptions, webhook: str | None
+    state: ServiceState,
+    raw_items: list[Any],
+    defaults: SummaryOptions,
+    webhook: str | None,
+    caller: ApiKey | None = None,
 ) -> str:
     """Create the batch and one job per item (cached, attached, queued or failed)."""
     infos: dict[str, PipelineInfo] = {defaults.profile: state.pipeline(defaults.profile)}
@@ -106,7 +110,7 @@ def enqueue_batch(
                 raise InvalidRequest(f"item {index}: {_pydantic_message(exc)}") from None
             article = item.article()
             check_article(article, state.limits.max_chars)
-            options = item.options or defaults
+            options = with_key_glossary(caller, item.options or defaults)
             if options.profile not in infos:
                 infos[options.profile] = state.pipeline(options.profile)
             sub = submit_summary(
@@ -169,7 +173,7 @@ async def create_batch(request: Request, state: State, caller: BatchCaller) -> J
         await run_in_threadpool(store.take_batch_items, caller, len(raw_items))
     if webhook:
         await run_in_threadpool(check_url, webhook)
-    batch_id = await run_in_threadpool(enqueue_batch, state, raw_items, defaults, webhook)
+    batch_id = await run_in_threadpool(enqueue_batch, state, raw_items, defaults, webhook, caller)
     location = f"/v1/batches/{batch_id}"
     body = BatchAccepted(batch_id=batch_id, count=len(raw_items), location=location)
     return JSONResponse(body.model_dump(), status_code=202, headers={"Location": location})

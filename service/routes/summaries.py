@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import InteractiveCaller, QueueFull
+from service.auth import InteractiveCaller, QueueFull, with_key_glossary
 from service.deps import ServiceState, State
 from service.errors import NotFound, error_response, too_large
 from service.schemas import Accepted, JobView, SummaryRequest
@@ -123,7 +123,8 @@ async def wait_for_job(state: ServiceState, job_id: str, wait_s: float) -> Respo
     responses={202: {"model": Accepted}, 200: {"model": SummaryResult}},
     summary="Summarize one article (wait up to `wait` seconds for it)",
 )
-async def create_summary(body: SummaryRequest, state: State, _: InteractiveCaller) -> Response:
+async def create_summary(body: SummaryRequest, state: State, caller: InteractiveCaller) -> Response:
+    body.options = with_key_glossary(caller, body.options)
     article = body.article()
     check_article(article, state.limits.max_chars)
     if article.url is not None:
