@@ -61,6 +61,10 @@ class BatchRequest(BaseModel):
     items: list[Any]
     options: SummaryOptions = SummaryOptions()
     webhook: str | None = None
+    cluster: bool = Field(
+        default=True,
+        description="summarize near-duplicate plain-text items (reposted wire copy) once",
+    )
 
 
 class Accepted(_Strict):

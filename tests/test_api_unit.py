@@ -318,7 +318,9 @@ def test_a_jsonl_upload_keeps_bad_lines_as_failed_items(h: Harness) -> None:
 
 
 def test_a_multipart_file_upload_is_a_batch(h: Harness) -> None:
-    body = json.dumps({"text": ARTICLE}) + "\n" + json.dumps({"text": ARTICLE + "二"}) + "\n"
+    # Two different stories (near-duplicates would share one job: batch clustering).
+    other = "嘉兴市今天召开全市经济工作会议，部署明年重点工作任务。会议由市长主持。"
+    body = json.dumps({"text": ARTICLE}) + "\n" + json.dumps({"text": other}) + "\n"
     r = h.http.post("/v1/batches", files={"file": ("articles.jsonl", body.encode())})
     assert r.status_code == 202 and r.json()["count"] == 2
     assert len(h.sent("summary")) == 2
@@ -519,3 +521,60 @@ def test_keys_add_reads_a_glossary_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(keys_add, ["--rate", "5/min", "--glossary", str(bad)])
     assert result.exit_code == 2
     assert "--glossary" in result.output
+
+
+# ------------------------------------------------------------------ batch clustering
+
+WIRE = (
+    "新华社北京11月27日电 国家统计局今天发布数据，"
+    "前十个月全国规模以上工业增加值同比增长百分之五点八。"
+    "其中，高技术制造业增加值增长百分之九点一，明显快于全部规模以上工业。"
+    "国家统计局新闻发言人表示，工业生产总体保持稳定，新动能持续壮大。"
+    "分地区看，东部地区增长百分之五点六，中部地区增长百分之六点二，西部地区增长百分之六点零。"
+    "业内专家认为，随着一系列稳增长政策落地见效，工业经济有望继续回升向好。"
+)
+
+
+def test_near_duplicate_items_of_a_batch_share_one_job(h: Harness) -> None:
+    reposted = "本报讯 " + WIRE + "（责任编辑：王五）"
+    edited = WIRE.replace("业内专家认为", "多位业内专家认为") + "记者将持续关注。"
+    other = "嘉兴市今天召开全市经济工作会议，部署明年重点工作任务，会议强调要稳中求进。" * 3
+    items = [
+        {"id": "wire", "text": WIRE},
+        {"id": "repost", "text": reposted},
+        {"id": "other", "text": other},
+        {"id": "edited", "text": edited},
+    ]
+    r = h.http.post("/v1/batches", json={"items": items})
+    assert r.status_code == 202, r.text
+    sent = h.sent("summary")
+    assert len(sent) == 2  # the wire story once, the other article once
+    for job, job_id, _ in sent:
+        h.finish(job, job_id)
+    status = h.http.get(r.json()["location"]).json()
+    assert status["states"]["done"] == 4
+    lines = [json.loads(x) for x in h.http.get(r.json()["location"] + "/results").text.splitlines()]
+    assert [x["id"] for x in lines] == ["wire", "repost", "other", "edited"]
+    wire, repost, other_line, edited_line = (x["result"] for x in lines)
+    assert other_line["cluster"] is None
+    assert wire["cluster"]["size"] == 3 and wire["cluster"]["representative_id"] == "wire"
+    assert repost["cluster"]["id"] == wire["cluster"]["id"]
+    assert repost["id"] != wire["id"]  # each item keeps its own key
+    assert any("the same story as batch item wire" in w for w in repost["checks"]["warnings"])
+    assert any("记者将持续关注" in s for s in edited_line["cluster"]["added"])
+    assert lines[1]["job_id"] == lines[0]["job_id"] == lines[3]["job_id"]
+
+
+def test_batch_clustering_can_be_turned_off(h: Harness) -> None:
+    items = [{"text": WIRE}, {"text": "本报讯 " + WIRE}]
+    assert h.http.post("/v1/batches", json={"items": items, "cluster": False}).status_code == 202
+    assert len(h.sent("summary")) == 2
+    # Other texts: the same ones again would attach to the jobs still in flight.
+    items = [{"text": WIRE + "完。"}, {"text": "本报讯 " + WIRE + "完。"}]
+    body = "\n".join(json.dumps(i, ensure_ascii=False) for i in items)
+    r = h.http.post(
+        "/v1/batches?cluster=false",
+        content=body.encode(),
+        headers={"content-type": "application/x-ndjson"},
+    )
+    assert r.status_code == 202 and len(h.sent("summary")) == 4

@@ -24,7 +24,7 @@ from typing import Any
 import redis
 
 from workers.cache import Keys
-from workers.contract import ErrorBody
+from workers.contract import ClusterInfo, ErrorBody, SummaryResult
 from workers.jobs import JobRecord, JobStore, now_iso
 
 
@@ -33,6 +33,10 @@ class BatchItem:
     index: int
     id: str | int | None  # the client's own id, as given
     job_id: str
+    # A near-duplicate of an earlier item shares its job: ``cluster`` is the
+    # contract's ClusterInfo for this item, ``key`` this item's own request key.
+    cluster: dict[str, Any] | None = None
+    key: str | None = None
 
 
 @dataclass
@@ -68,7 +72,19 @@ class BatchStore:
         if not items:
             return
         name = self.keys.batch_items(batch_id)
-        blobs = [json.dumps({"index": i.index, "id": i.id, "job_id": i.job_id}) for i in items]
+        blobs = [
+            json.dumps(
+                {
+                    "index": i.index,
+                    "id": i.id,
+                    "job_id": i.job_id,
+                    "cluster": i.cluster,
+                    "key": i.key,
+                },
+                ensure_ascii=False,
+            )
+            for i in items
+        ]
         with self.client.pipeline(transaction=False) as pipe:
             pipe.rpush(name, *blobs)
             pipe.expire(name, self.ttl_s)
@@ -138,7 +154,15 @@ class BatchStore:
         out = []
         for row in rows:
             data = json.loads(row)
-            out.append(BatchItem(index=data["index"], id=data.get("id"), job_id=data["job_id"]))
+            out.append(
+                BatchItem(
+                    index=data["index"],
+                    id=data.get("id"),
+                    job_id=data["job_id"],
+                    cluster=data.get("cluster"),
+                    key=data.get("key"),
+                )
+            )
         return out
 
 
@@ -192,6 +216,8 @@ def batch_results(
             error = record.error if record else EXPIRED
             if record is not None and record.state == "done" and raw is None:
                 error = ErrorBody(code="expired", message="the result expired (NEWSUM_CACHE_TTL_S)")
+            if raw is not None and item.cluster is not None:
+                raw = _as_member(raw, item)
             yield {
                 "index": item.index,
                 "id": item.id,
@@ -201,3 +227,19 @@ def batch_results(
                 "error": error.model_dump() if error else None,
             }
         start += chunk
+
+
+def _as_member(raw: str | bytes, item: BatchItem) -> str:
+    """The shared result as this batch item's own: its key and its cluster (what it
+    adds to or lacks from the story's representative). The cached result is untouched."""
+    result = SummaryResult.model_validate_json(raw)
+    shared = result.model_copy(deep=True)
+    shared.cluster = ClusterInfo.model_validate(item.cluster)
+    if item.key and item.key != result.id:
+        shared.id = item.key
+        whose = shared.cluster.representative_id or shared.cluster.representative
+        shared.checks.warnings.append(
+            f"the same story as batch item {whose}: its summary is shared; "
+            "cluster.added / cluster.removed say what differs"
+        )
+    return shared.model_dump_json()

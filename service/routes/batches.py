@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,9 +19,12 @@ from service.routes.summaries import check_article, check_url
 from service.schemas import BatchAccepted, BatchItemRequest, BatchRequest, BatchView
 from workers.batches import BatchItem, batch_results, batch_status
 from workers.cache import PipelineInfo
-from workers.contract import SummaryOptions
+from workers.clustering import ClusterAssignment, cluster_info, plan_batch
+from workers.contract import ArticleInput, SummaryOptions
 from workers.errors import EmptyInput, InputError, InvalidRequest, UndecodableInput
 from workers.jobs import new_id, submit_summary
+from workers.keys import request_key
+from workers.segment import article_sentences
 
 router = APIRouter(tags=["batches"])
 
@@ -84,53 +88,145 @@ def parse_json(raw: bytes) -> BatchRequest:
         raise InvalidRequest(f"the batch is not readable: {_pydantic_message(exc)}") from None
 
 
+def _client_id(raw: Any) -> str | int | None:
+    client_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(client_id, str | int) or isinstance(client_id, bool):
+        return None
+    return client_id
+
+
+def _parse_item(
+    state: ServiceState,
+    index: int,
+    raw: Any,
+    defaults: SummaryOptions,
+    caller: ApiKey | None,
+) -> tuple[ArticleInput, SummaryOptions] | InputError:
+    """An item's article and options, or the error that fails it alone."""
+    try:
+        if isinstance(raw, _BadLine):
+            raise InvalidRequest(raw.message)
+        try:
+            item = BatchItemRequest.model_validate(raw)
+        except ValidationError as exc:
+            raise InvalidRequest(f"item {index}: {_pydantic_message(exc)}") from None
+        article = item.article()
+        check_article(article, state.limits.max_chars)
+        return article, with_key_glossary(caller, item.options or defaults)
+    except InputError as exc:
+        return exc
+
+
+@dataclass
+class _PlainText:
+    text: str
+    sentences: list[str]
+
+
+def plan_clusters(
+    parsed: list[tuple[ArticleInput, SummaryOptions] | InputError],
+) -> dict[int, ClusterAssignment]:
+    """Near-duplicate plain-text items with the same options, grouped (MinHash, no
+    quadratic pass; numpy only, so the API stays light). HTML and URL items are not
+    grouped here: their text is known only after extraction on a worker (the
+    content key still computes an identical extracted article once)."""
+    groups: dict[str, list[int]] = {}
+    for index, given in enumerate(parsed):
+        if isinstance(given, InputError) or given[0].text is None:
+            continue
+        groups.setdefault(given[1].model_dump_json(), []).append(index)
+    plan: dict[int, ClusterAssignment] = {}
+    next_cluster = 0
+    for indices in groups.values():
+        if len(indices) < 2:
+            continue
+        texts = []
+        for i in indices:
+            text = parsed[i][0].text or ""  # type: ignore[index]
+            texts.append(_PlainText(text, article_sentences(text)))
+        for position, assignment in enumerate(plan_batch(texts)):
+            if assignment is None or assignment.size < 2:
+                continue
+            plan[indices[position]] = replace(
+                assignment,
+                index=indices[position],
+                representative=indices[assignment.representative],
+                cluster=next_cluster + assignment.cluster,
+            )
+        next_cluster += len(indices)
+    return plan
+
+
+def item_ids(raw_items: list[Any]) -> list[str]:
+    """The items' ids as ClusterInfo.representative_id shows them (client id, else index)."""
+    ids = [_client_id(raw) for raw in raw_items]
+    return [str(i if client_id is None else client_id) for i, client_id in enumerate(ids)]
+
+
 def enqueue_batch(
     state: ServiceState,
     raw_items: list[Any],
     defaults: SummaryOptions,
     webhook: str | None,
     caller: ApiKey | None = None,
+    cluster: bool = True,
 ) -> str:
-    """Create the batch and one job per item (cached, attached, queued or failed)."""
+    """Create the batch and one job per item (cached, attached, queued or failed);
+    with ``cluster``, near-duplicate plain-text items share one job."""
     infos: dict[str, PipelineInfo] = {defaults.profile: state.pipeline(defaults.profile)}
     batch_id = new_id()
     state.batches.create(batch_id, len(raw_items), webhook)
     pending: list[BatchItem] = []
     waiting: list[str] = []
+    parsed = [
+        _parse_item(state, index, raw, defaults, caller) for index, raw in enumerate(raw_items)
+    ]
+    plan = plan_clusters(parsed) if cluster else {}
+    ids = item_ids(raw_items) if plan else []
+    job_of: dict[int, str] = {}
     for index, raw in enumerate(raw_items):
-        client_id = raw.get("id") if isinstance(raw, dict) else None
-        if not isinstance(client_id, str | int) or isinstance(client_id, bool):
-            client_id = None
+        client_id = _client_id(raw)
+        item_cluster: dict[str, Any] | None = None
+        item_key: str | None = None
         try:
-            if isinstance(raw, _BadLine):
-                raise InvalidRequest(raw.message)
-            try:
-                item = BatchItemRequest.model_validate(raw)
-            except ValidationError as exc:
-                raise InvalidRequest(f"item {index}: {_pydantic_message(exc)}") from None
-            article = item.article()
-            check_article(article, state.limits.max_chars)
-            options = with_key_glossary(caller, item.options or defaults)
+            given = parsed[index]
+            if isinstance(given, InputError):
+                raise given
+            article, options = given
             if options.profile not in infos:
                 infos[options.profile] = state.pipeline(options.profile)
+            fingerprint = infos[options.profile].fingerprint
+            assignment = plan.get(index)
+            if assignment is not None and not assignment.summarize:
+                # A near-duplicate of an earlier item: share its job (summarized once).
+                job_id = job_of[assignment.representative]
+                item_cluster = cluster_info(assignment, ids).model_dump()
+                item_key = request_key(article, options, fingerprint)
+                pending.append(
+                    BatchItem(index, client_id, job_id, cluster=item_cluster, key=item_key)
+                )
+                continue
+            if assignment is not None:
+                item_cluster = cluster_info(assignment, ids).model_dump()
             sub = submit_summary(
                 jobs=state.jobs,
                 cache=state.cache,
                 send=state.queue.send_summary,
                 article=article,
                 options=options,
-                fingerprint=infos[options.profile].fingerprint,
+                fingerprint=fingerprint,
                 queue=state.queues.batch,
                 record_hit=True,
             )
             assert sub.job_id is not None  # record_hit gives every item a job
             job_id = sub.job_id
+            job_of[index] = job_id
             if sub.state not in ("done", "failed"):
                 waiting.append(job_id)
         except InputError as exc:
             job_id = new_id()
             state.jobs.create(job_id, state="failed", error=exc.to_body())
-        pending.append(BatchItem(index=index, id=client_id, job_id=job_id))
+        pending.append(BatchItem(index, client_id, job_id, cluster=item_cluster, key=item_key))
         if len(pending) >= _ITEMS_PER_WRITE:
             state.batches.add_items(batch_id, pending)
             pending = []
@@ -151,6 +247,7 @@ def enqueue_batch(
 async def create_batch(request: Request, state: State, caller: BatchCaller) -> JSONResponse:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     webhook = request.query_params.get("webhook")
+    cluster = request.query_params.get("cluster", "true").lower() not in ("false", "0", "no")
     defaults = SummaryOptions()
     if ctype == "multipart/form-data":
         form = await request.form()
@@ -163,6 +260,7 @@ async def create_batch(request: Request, state: State, caller: BatchCaller) -> J
     else:
         batch = parse_json(await request.body())
         raw_items, defaults, webhook = batch.items, batch.options, batch.webhook or webhook
+        cluster = cluster and batch.cluster
     limit = state.limits.max_batch_items
     if len(raw_items) > limit:
         raise too_large("the batch", len(raw_items), limit, "items; NEWSUM_MAX_BATCH_ITEMS")
@@ -173,7 +271,9 @@ async def create_batch(request: Request, state: State, caller: BatchCaller) -> J
         await run_in_threadpool(store.take_batch_items, caller, len(raw_items))
     if webhook:
         await run_in_threadpool(check_url, webhook)
-    batch_id = await run_in_threadpool(enqueue_batch, state, raw_items, defaults, webhook, caller)
+    batch_id = await run_in_threadpool(
+        enqueue_batch, state, raw_items, defaults, webhook, caller, cluster
+    )
     location = f"/v1/batches/{batch_id}"
     body = BatchAccepted(batch_id=batch_id, count=len(raw_items), location=location)
     return JSONResponse(body.model_dump(), status_code=202, headers={"Location": location})

@@ -345,7 +345,7 @@ def test_serve_stops_when_its_worker_cannot_start(tmp_path: Path) -> None:
 def test_a_reader_does_not_wait_behind_a_batch(offline_stack: Stack) -> None:
     items = [{"text": article(i, length=30, tag=f"排队{i}")} for i in range(300)]
     with offline_stack.http() as http:
-        batch = http.post("/v1/batches", json={"items": items}).json()
+        batch = http.post("/v1/batches", json={"items": items, "cluster": False}).json()
         started = time.monotonic()
         reader = http.post("/v1/summaries", json={"text": article(3, tag="读者"), "wait": 60})
         waited = time.monotonic() - started
@@ -354,3 +354,29 @@ def test_a_reader_does_not_wait_behind_a_batch(offline_stack: Stack) -> None:
     # The batch is still being worked through: the reader went ahead of it.
     assert status["states"]["queued"] > 0, (waited, status)
     assert waited < 5, status
+
+
+def test_reposted_wire_copy_in_a_batch_is_summarized_once(offline_stack: Stack) -> None:
+    story = article(40, length=8, tag="通稿")
+    items = [
+        {"id": "wire", "text": story},
+        {"id": "portal", "text": "本站讯 " + story + "\n（责任编辑：张三）"},
+        {"id": "paper", "text": story + "\n本报记者将继续关注此事进展。"},
+    ]
+    runs = offline_stack.stat("summaries_run")
+    with offline_stack.http() as http:
+        r = http.post("/v1/batches", json={"items": items})
+        assert r.status_code == 202, r.text
+        location = r.json()["location"]
+        deadline = time.monotonic() + 60
+        while not http.get(location).json()["finished_at"]:
+            assert time.monotonic() < deadline, "batch not finished"
+            time.sleep(0.25)
+        lines = [json.loads(x) for x in http.get(location + "/results").text.splitlines()]
+    assert offline_stack.stat("summaries_run") - runs == 1
+    assert [line["state"] for line in lines] == ["done"] * 3
+    clusters = [line["result"]["cluster"] for line in lines]
+    assert {c["id"] for c in clusters} == {clusters[0]["id"]} and clusters[0]["size"] == 3
+    assert clusters[1]["representative_id"] == "wire"
+    assert any("继续关注" in s for s in clusters[2]["added"])
+    assert len({line["result"]["id"] for line in lines}) == 3

@@ -86,7 +86,7 @@ def test_a_batch_of_200_survives_a_worker_killed_twice(deploy: Deploy) -> None:
     d.start_api()
     items = [{"id": f"item-{i}", "text": article(i, "批量")} for i in range(200)]
     with d.http() as http:
-        r = http.post("/v1/batches", json={"items": items})
+        r = http.post("/v1/batches", json={"items": items, "cluster": False})
         assert r.status_code == 202, r.text
         batch_id = r.json()["batch_id"]
         kills = 0
@@ -145,7 +145,9 @@ def test_redis_restart_answers_503_then_resumes_queued_work(
         d.start_api()
         items = [{"text": article(i, "重启")} for i in range(20)]
         with d.http(timeout=30) as http:
-            batch_id = http.post("/v1/batches", json={"items": items}).json()["batch_id"]
+            batch_id = http.post("/v1/batches", json={"items": items, "cluster": False}).json()[
+                "batch_id"
+            ]
             time.sleep(1.0)  # some done, most still queued
             before = http.get(f"/v1/batches/{batch_id}").json()["states"]
             assert before["queued"] > 0, before
@@ -210,7 +212,9 @@ def test_a_poison_article_fails_alone_and_is_not_retried(deploy: Deploy) -> None
     items = [{"text": article(i)} for i in range(4)]
     items.insert(2, {"text": article(10, "毒药")})
     with d.http() as http:
-        batch_id = http.post("/v1/batches", json={"items": items}).json()["batch_id"]
+        batch_id = http.post("/v1/batches", json={"items": items, "cluster": False}).json()[
+            "batch_id"
+        ]
         status = _poll_batch(http, batch_id, timeout_s=60)
         lines = _results(http, batch_id)
     assert status["states"] == {"queued": 0, "running": 0, "done": 4, "failed": 1}, status
