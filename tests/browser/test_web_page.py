@@ -193,7 +193,8 @@ def test_several_files_become_a_batch(page: Any, newsum_server: Any) -> None:
     page.wait_for_selector("#batch:not([hidden])", timeout=RESULT_TIMEOUT_MS)
     assert re.match(r"#/batches/\S+", page.evaluate("location.hash"))
     wait_until(page, "document.getElementById('batch-progress').value >= 1", RESULT_TIMEOUT_MS)
-    page.wait_for_selector("#batch-items li a", timeout=RESULT_TIMEOUT_MS)
+    # The item list is refreshed after the status: wait for its final rendering.
+    wait_until(page, "document.querySelectorAll('#batch-items li a').length === 2", 15_000)
     states = page.locator("#batch-states").inner_text()
     assert "2 done" in states, states
     items = page.locator("#batch-items li")
