@@ -35,6 +35,9 @@ class TranslationMemory:
     """Wraps a translator; ``generate`` serves remembered sentences and asks the model
     only for the rest (each distinct sentence once per call)."""
 
+    # What it translates, it keeps: translating ahead (workers.pretranslate) pays off.
+    remembers = True
+
     def __init__(
         self, inner: TextGenerator, client: redis.Redis, keys: Keys, *, ttl_s: int
     ) -> None:
