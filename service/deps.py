@@ -16,7 +16,7 @@ from redis import Redis
 
 from workers.batches import BatchStore
 from workers.cache import Keys, PipelineInfo, ResultCache, keys_for, read_pipeline
-from workers.celery_app import TASK_NOTIFY_BATCH, TASK_TRANSLATE, QueueConfig
+from workers.celery_app import TASK_NOTIFY_BATCH, TASK_PLAN_BATCH, TASK_TRANSLATE, QueueConfig
 from workers.contract import TASK_SUMMARIZE, SummaryJob
 from workers.errors import TransientError
 from workers.jobs import JobStore
@@ -54,6 +54,8 @@ class TaskQueue(Protocol):
 
     def send_notify_batch(self, batch_id: str, queue: str) -> None: ...
 
+    def send_plan_batch(self, batch_id: str, queue: str) -> None: ...
+
 
 class CeleryQueue:
     """TaskQueue over a Celery app (JSON payloads, sent by task name)."""
@@ -69,6 +71,9 @@ class CeleryQueue:
 
     def send_notify_batch(self, batch_id: str, queue: str) -> None:
         self.app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=queue)
+
+    def send_plan_batch(self, batch_id: str, queue: str) -> None:
+        self.app.send_task(TASK_PLAN_BATCH, args=[batch_id], queue=queue)
 
 
 @dataclass

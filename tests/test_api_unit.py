@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.deps import ServiceLimits
+from workers.batch_plan import BatchPlans
 from workers.cache import Keys, PipelineInfo, ResultCache, connect_redis, publish_pipeline
 from workers.contract import (
     Article,
@@ -68,6 +69,9 @@ class FakeQueue:
 
     def send_notify_batch(self, batch_id: str, queue: str) -> None:
         self.sent.append(("notify", (batch_id, queue)))
+
+    def send_plan_batch(self, batch_id: str, queue: str) -> None:
+        self.sent.append(("plan", (batch_id, queue)))
 
 
 class Harness:
@@ -563,6 +567,39 @@ def test_near_duplicate_items_of_a_batch_share_one_job(h: Harness) -> None:
     assert any("the same story as batch item wire" in w for w in repost["checks"]["warnings"])
     assert any("记者将持续关注" in s for s in edited_line["cluster"]["added"])
     assert lines[1]["job_id"] == lines[0]["job_id"] == lines[3]["job_id"]
+
+
+def test_html_items_of_a_batch_go_to_the_workers_with_their_place(h: Harness) -> None:
+    page = "<html><body><article><p>" + WIRE + "</p></article></body></html>"
+    items = [
+        {"id": "p1", "html": page},
+        {"id": "t", "text": WIRE},
+        {"id": "p2", "html": page.replace("<p>", "<p>本站讯 ")},
+    ]
+    r = h.http.post("/v1/batches", json={"items": items})
+    assert r.status_code == 202, r.text
+    batch_id = r.json()["batch_id"]
+    places = {job.article.text is None: job.batch for job, _, _ in h.sent("summary")}
+    assert places[False] is None  # plain text is grouped by the API itself
+    sent_html = [job for job, _, _ in h.sent("summary") if job.article.html]
+    assert [(j.batch.batch_id, j.batch.index) for j in sent_html if j.batch] == [
+        (batch_id, 0),
+        (batch_id, 2),
+    ]
+    # Two items to arrive; the API's own token is given back already.
+    assert h.redis.hget(h.keys.batch(batch_id), "planning") == "2"
+    assert h.sent("plan") == []
+    plans = BatchPlans(h.redis, h.keys, ttl_s=60)
+    assert plans.arrive(batch_id, 0, None) is False
+    assert plans.arrive(batch_id, 2, None) is True  # the worker that sees this sends the plan
+
+
+def test_without_clustering_html_items_are_summarized_one_by_one(h: Harness) -> None:
+    page = "<html><body><article><p>" + WIRE + "完。</p></article></body></html>"
+    r = h.http.post("/v1/batches", json={"items": [{"html": page}], "cluster": False})
+    assert r.status_code == 202
+    assert [job.batch for job, _, _ in h.sent("summary")] == [None]
+    assert h.redis.hget(h.keys.batch(r.json()["batch_id"]), "planning") is None
 
 
 def test_batch_clustering_can_be_turned_off(h: Harness) -> None:

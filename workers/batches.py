@@ -216,8 +216,10 @@ def batch_results(
             error = record.error if record else EXPIRED
             if record is not None and record.state == "done" and raw is None:
                 error = ErrorBody(code="expired", message="the result expired (NEWSUM_CACHE_TTL_S)")
-            if raw is not None and item.cluster is not None:
-                raw = _as_member(raw, item)
+            cluster = item.cluster or (record.cluster if record else None)
+            if raw is not None and cluster is not None:
+                member_key = item.key or (record.member_key if record else None)
+                raw = as_member(raw, cluster, member_key)
             yield {
                 "index": item.index,
                 "id": item.id,
@@ -229,14 +231,15 @@ def batch_results(
         start += chunk
 
 
-def _as_member(raw: str | bytes, item: BatchItem) -> str:
-    """The shared result as this batch item's own: its key and its cluster (what it
-    adds to or lacks from the story's representative). The cached result is untouched."""
+def as_member(raw: str | bytes, cluster: dict[str, Any], member_key: str | None) -> str:
+    """The shared result as one batch item's own: its ``cluster`` and, for a
+    near-duplicate (``member_key``: its own request key), its key and a warning saying
+    whose summary it shares. The cached result is untouched."""
     result = SummaryResult.model_validate_json(raw)
     shared = result.model_copy(deep=True)
-    shared.cluster = ClusterInfo.model_validate(item.cluster)
-    if item.key and item.key != result.id:
-        shared.id = item.key
+    shared.cluster = ClusterInfo.model_validate(cluster)
+    if member_key and member_key != result.id:
+        shared.id = member_key
         whose = shared.cluster.representative_id or shared.cluster.representative
         shared.checks.warnings.append(
             f"the same story as batch item {whose}: its summary is shared; "

@@ -69,6 +69,17 @@ class Keys:
     def batch_items(self, batch_id: str) -> str:
         return f"{self.prefix}:batch:{batch_id}:items"
 
+    def batch_prepared(self, batch_id: str) -> str:
+        """Extracted articles waiting for their batch's plan (``workers.batch_plan``)."""
+        return f"{self.prefix}:batch:{batch_id}:prepared"
+
+    def batch_arrived(self, batch_id: str) -> str:
+        return f"{self.prefix}:batch:{batch_id}:arrived"
+
+    def job_followers(self, job_id: str) -> str:
+        """Jobs of near-duplicate articles that share this job's summary."""
+        return f"{self.prefix}:job:{job_id}:followers"
+
     def translation(self, fingerprint: str, sentence: str) -> str:
         digest = hashlib.sha256(sentence.encode("utf-8")).hexdigest()
         return f"{self.prefix}:tm:{fingerprint[:16]}:{digest}"

@@ -39,6 +39,8 @@ from workers.settings import Settings
 
 TASK_TRANSLATE = "newsum.translate"
 TASK_NOTIFY_BATCH = "newsum.notify_batch"
+TASK_PLAN_BATCH = "newsum.plan_batch"
+TASK_SUMMARIZE_PLANNED = "newsum.summarize_planned"
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,12 @@ class QueueConfig:
 
 def visibility_timeout_s(settings: Settings) -> int:
     """Seconds before kombu hands an unacked task to another worker
-    (``NEWSUM_VISIBILITY_TIMEOUT_S``; default max(3600, 2 × the hard time limit))."""
+    (``NEWSUM_VISIBILITY_TIMEOUT_S``; default max(3600, 2 × the longest task's hard
+    time limit: a chunk of NEWSUM_BATCH_CHUNK_ARTICLES batch articles))."""
     if settings.visibility_timeout_s is not None:
         return settings.visibility_timeout_s
-    return max(3600, 2 * QueueConfig.from_settings(settings).time_limit_s)
+    longest = QueueConfig.from_settings(settings).time_limit_s * settings.batch_chunk_articles
+    return max(3600, 2 * longest)
 
 
 def _queue(name: str) -> Queue:

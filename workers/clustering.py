@@ -265,7 +265,8 @@ def plan_batch(
 ) -> list[ClusterAssignment | None]:
     """Group a batch's prepared articles into stories; one assignment per item, in order.
 
-    ``None`` items (articles that failed before summarizing) get ``None``. Each
+    A cluster is numbered by its representative, its first item. ``None`` items
+    (articles that failed before summarizing) get ``None``. Each
     cluster's representative is its first item; the others carry the sentences
     they add to it and the ones they lack (:func:`diff_sentences`).
     """
@@ -276,7 +277,7 @@ def plan_batch(
     for position, cluster in zip(present, ids, strict=True):
         members.setdefault(cluster, []).append(position)
     plan: list[ClusterAssignment | None] = [None] * len(items)
-    for cluster, indices in members.items():
+    for indices in members.values():
         representative = indices[0]
         base = items[representative]
         assert base is not None
@@ -289,7 +290,7 @@ def plan_batch(
                 added, removed = diff_sentences(base.sentences, item.sentences)
             plan[index] = ClusterAssignment(
                 index=index,
-                cluster=cluster,
+                cluster=representative,
                 representative=representative,
                 size=len(indices),
                 added=added,

@@ -77,12 +77,22 @@ class ArticleInput(_Strict):
         return self
 
 
+class BatchPlace(_Strict):
+    """Where a summarize task's article sits in a service batch whose HTML and URL
+    items are grouped on the workers (``workers.batch_plan``): the worker extracts
+    it, then waits for the batch's plan before summarizing."""
+
+    batch_id: str
+    index: int = Field(ge=0)
+
+
 class SummaryJob(_Strict):
     """The payload of the summarize task."""
 
     key: str
     article: ArticleInput
     options: SummaryOptions = SummaryOptions()
+    batch: BatchPlace | None = None
 
 
 class Author(_Strict):
@@ -178,7 +188,7 @@ class ClusterInfo(_Strict):
     share that summary and list the sentences they add or lack against it.
     """
 
-    id: int = Field(description="cluster number within the batch, 0, 1, 2 … by first item")
+    id: int = Field(description="the cluster's number: the batch position of its first item")
     representative: int = Field(description="batch position of the item that was summarized")
     representative_id: str | None = Field(default=None, description="that item's id")
     size: int = Field(ge=1, description="items in the cluster")

@@ -5,7 +5,9 @@ A job record is a Redis hash with a TTL (``job_ttl_s``)::
     job_id, kind (summary | translate), state (queued | running | done | failed),
     progress 0..1, stage, created_at, updated_at, key (request key),
     result_key (where the result lies in the cache), result (inline, translate jobs),
-    error (ErrorBody JSON)
+    error (ErrorBody JSON), cluster (ClusterInfo JSON: a batch item grouped on a
+    worker, ``workers.batch_plan``), member_key (the request key of a near-duplicate
+    whose result is its representative's)
 
 Single flight: while a job for a request key is queued or running, the key
 ``<prefix>:inflight:<request key>`` holds its id (``SET NX``); an identical
@@ -69,6 +71,8 @@ class JobRecord:
     result: Any = None
     error: ErrorBody | None = None
     cached: bool = False
+    cluster: dict[str, Any] | None = None
+    member_key: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -89,6 +93,8 @@ class JobRecord:
             result=json.loads(data["result"]) if data.get("result") else None,
             error=ErrorBody.model_validate_json(data["error"]) if data.get("error") else None,
             cached=data.get("cached") == "1",
+            cluster=json.loads(data["cluster"]) if data.get("cluster") else None,
+            member_key=data.get("member_key") or None,
         )
 
 
@@ -157,6 +163,26 @@ class JobStore:
         self._write(
             job_id, {"state": "running", "stage": stage, "progress": 0.0, "updated_at": now_iso()}
         )
+
+    def mark_waiting(self, job_id: str, stage: str, progress: float) -> None:
+        """Queued again after a first step (extracted, waiting for its batch's plan)."""
+        self._write(
+            job_id,
+            {"state": "queued", "stage": stage, "progress": progress, "updated_at": now_iso()},
+        )
+
+    def set_cluster(
+        self, job_id: str, cluster: dict[str, Any] | None, member_key: str | None = None
+    ) -> None:
+        """Record (or, with None, forget) the job's place among a batch's near-duplicates."""
+        name = self.keys.job(job_id)
+        if cluster is None:
+            self.client.hdel(name, "cluster", "member_key")
+            return
+        fields: dict[str, str | float] = {"cluster": json.dumps(cluster, ensure_ascii=False)}
+        if member_key:
+            fields["member_key"] = member_key
+        self._write(job_id, fields)
 
     def set_progress(self, job_id: str, stage: str, progress: float) -> None:
         self._write(

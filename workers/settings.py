@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     task_soft_time_limit_s: int = Field(default=600, ge=1)
     task_time_limit_s: int = Field(default=660, ge=1)
     task_max_retries: int = Field(default=3, ge=0, le=20)
+    batch_chunk_articles: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="batch articles summarized by one worker task, their sentences "
+        "translated together; the task's time limits are this many times the per-article ones",
+    )
     visibility_timeout_s: int | None = Field(
         default=None,
         ge=1,

@@ -36,6 +36,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import task_failure, worker_process_init
 from pydantic import ValidationError
 
+from workers.batch_plan import BatchPlans, Follower, PlannedItem, chunks, plan_items
 from workers.batches import BatchStore, batch_status
 from workers.cache import (
     PIPELINE_HEARTBEAT_S,
@@ -48,18 +49,33 @@ from workers.cache import (
     publish_pipeline,
     request_key,
 )
-from workers.celery_app import TASK_NOTIFY_BATCH, TASK_TRANSLATE, QueueConfig
-from workers.contract import TASK_SUMMARIZE, ArticleInput, ErrorBody, SummaryJob, SummaryOptions
+from workers.celery_app import (
+    TASK_NOTIFY_BATCH,
+    TASK_PLAN_BATCH,
+    TASK_SUMMARIZE_PLANNED,
+    TASK_TRANSLATE,
+    QueueConfig,
+)
+from workers.contract import (
+    TASK_SUMMARIZE,
+    ArticleInput,
+    BatchPlace,
+    ErrorBody,
+    SummaryJob,
+    SummaryOptions,
+)
 from workers.engines import Engines, load_engines
 from workers.errors import NewsumError, TransientError
 from workers.glossary import server_glossary
 from workers.jobs import JobStore
 from workers.pipeline import (
+    PreparedArticle,
     prepare_article,
     summarize_article,
     summarize_prepared,
     translate_sentences,
 )
+from workers.pretranslate import pretranslate
 from workers.segment import split_sentences
 from workers.settings import Settings
 from workers.translation_memory import TranslationMemory
@@ -101,6 +117,7 @@ class WorkerContext:
     jobs: JobStore
     cache: ResultCache
     batches: BatchStore
+    plans: BatchPlans
     queues: QueueConfig
     fetch: Callable[[str], tuple[bytes, str | None]]
 
@@ -163,6 +180,7 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
         jobs=JobStore(client, keys, settings.job_ttl_s),
         cache=ResultCache(client, keys, settings.cache_ttl_s),
         batches=BatchStore(client, keys, settings.job_ttl_s),
+        plans=BatchPlans(client, keys, settings.job_ttl_s),
         queues=QueueConfig.from_settings(settings),
         fetch=url_fetcher(timeout_s=fetch_timeout, max_bytes=settings.max_bytes),
     )
@@ -282,8 +300,10 @@ class _StageClock:
         self.stage = None
 
 
-def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) -> None:
-    """One summary job, end to end. Raises InputError/NewsumError for the caller to record."""
+def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) -> bool:
+    """One summary job, end to end; False when it is a batch item left waiting for its
+    batch's plan (``workers.batch_plan``). Raises InputError/NewsumError for the
+    caller to record."""
     job = SummaryJob.model_validate(payload)
     clock = _StageClock(ctx, job_id)
     ctx.jobs.mark_running(job_id, "extract")
@@ -292,14 +312,36 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
     if ctx.settings.fault_inject:
         inject_fault(ctx.settings.fault_inject, job.article)
     prepared = prepare_article(job.article, ctx.settings, fetch=ctx.fetch)
-    fingerprint = ctx.info.fingerprint
-    ckey = content_key(prepared.text, job.options, fingerprint)
+    # Stored under the request key this worker's own fingerprint gives; the API's
+    # key differs only if it read another worker's fingerprint, and a result must
+    # never sit under a key naming models that did not make it.
+    own_key = request_key(job.article, job.options, ctx.info.fingerprint)
+    if job.batch is not None:
+        clock.finish()
+        item = PlannedItem(job.batch.index, job_id, job.key, own_key, job.options, prepared)
+        ctx.jobs.mark_waiting(job_id, "cluster", 0.2)
+        _arrive(ctx, job.batch, item)
+        return False
+    summarize_and_store(ctx, job_id, prepared, job.options, own_key, clock)
+    return True
+
+
+def summarize_and_store(
+    ctx: WorkerContext,
+    job_id: str,
+    prepared: PreparedArticle,
+    options: SummaryOptions,
+    own_key: str,
+    clock: _StageClock,
+) -> None:
+    """Summarize a prepared article (or find it cached), store it, mark the job done."""
+    ckey = content_key(prepared.text, options, ctx.info.fingerprint)
     result = ctx.cache.get(ckey)
     cached = result is not None
     if result is None:
         result = summarize_prepared(
             prepared,
-            job.options,
+            options,
             ctx.engines,
             key=ckey,
             progress=clock,
@@ -307,12 +349,116 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
             review_confidence=ctx.settings.review_confidence,
         )
     clock.finish()
-    # Stored under the request key this worker's own fingerprint gives; the API's
-    # key differs only if it read another worker's fingerprint, and a result must
-    # never sit under a key naming models that did not make it.
-    own_key = request_key(job.article, job.options, fingerprint)
     ctx.cache.put(result, ckey, own_key)
     ctx.jobs.mark_done(job_id, result_key=ckey, cached=cached)
+
+
+# --------------------------------------------------------------------------- batch plans
+
+
+def _arrive(ctx: WorkerContext, place: BatchPlace, item: PlannedItem | None) -> None:
+    """Count a batch item in (None: it failed); the last one sends the plan."""
+    if ctx.plans.arrive(place.batch_id, place.index, item) and _app is not None:
+        # On the interactive queue: a plan takes a moment and must not wait behind
+        # other batches' articles.
+        _app.send_task(TASK_PLAN_BATCH, args=[place.batch_id], queue=ctx.queues.interactive)
+
+
+def send_planned(batch_id: str, indices: list[int], queues: QueueConfig) -> None:
+    """One task for a chunk of planned articles, its time limits the chunk's."""
+    if _app is None:
+        raise TransientError("this worker has no Celery app to send tasks with")
+    n = len(indices)
+    _app.send_task(
+        TASK_SUMMARIZE_PLANNED,
+        args=[batch_id, indices],
+        queue=queues.batch,
+        soft_time_limit=queues.soft_time_limit_s * n,
+        time_limit=queues.time_limit_s * n,
+    )
+
+
+def _client_ids(ctx: WorkerContext, batch_id: str) -> list[str]:
+    """Each batch item's id as ``ClusterInfo.representative_id`` shows it."""
+    return [str(item.index if item.id is None else item.id) for item in ctx.batches.items(batch_id)]
+
+
+def plan_batch_items(ctx: WorkerContext, batch_id: str) -> None:
+    """Group the batch's arrived articles; followers wait, the rest are sent in chunks."""
+    if not ctx.plans.start_plan(batch_id):
+        return
+    items = {item.index: item for item in ctx.plans.items(batch_id)}
+    plan = plan_items(list(items.values()), _client_ids(ctx, batch_id))
+    for index, info in plan.clusters.items():
+        item = items[index]
+        leader = plan.follows.get(index)
+        if leader is None:
+            ctx.jobs.set_cluster(item.job_id, info.model_dump())
+            continue
+        # The member's result will be its representative's, shown under its own key.
+        ctx.jobs.set_cluster(item.job_id, info.model_dump(), member_key=item.key)
+        ctx.jobs.mark_waiting(item.job_id, f"shares the summary of item {leader}", 0.5)
+        ctx.plans.follow(items[leader].job_id, Follower(item.job_id, item.key, batch_id, index))
+    for chunk in chunks(plan.summarize, ctx.settings.batch_chunk_articles):
+        send_planned(batch_id, chunk, ctx.queues)
+    ctx.plans.finish_plan(batch_id)
+    log.info(
+        "batch %s planned: %d articles to summarize, %d near-duplicates share a summary",
+        batch_id,
+        len(plan.summarize),
+        len(plan.follows),
+    )
+
+
+def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> None:
+    """A chunk of a batch's planned articles: their sentences translated together,
+    then each summarized under its own job's failure policy."""
+    ctx = context()
+    items = [item for item in ctx.plans.get(batch_id, indices) if item is not None]
+    records = ctx.jobs.get_many([item.job_id for item in items])
+    live = [i for i, r in zip(items, records, strict=True) if r is None or not r.finished]
+    if len(live) > 1:
+        try:
+            sent = pretranslate([(i.prepared, i.options) for i in live], ctx.engines)
+            log.info(
+                "batch %s: %d sentences of %d articles translated together",
+                batch_id,
+                sent,
+                len(live),
+            )
+        except (NewsumError, redis.RedisError) as exc:  # each article translates its own
+            log.warning("batch %s: translating the chunk together failed: %s", batch_id, exc)
+    for item in live:
+
+        def work(ctx: WorkerContext, item: PlannedItem = item) -> None:
+            ctx.jobs.mark_running(item.job_id, "summarize")
+            ctx.client.hincrby(ctx.keys.stats, "summaries_run", 1)
+            clock = _StageClock(ctx, item.job_id)
+            summarize_and_store(ctx, item.job_id, item.prepared, item.options, item.own_key, clock)
+
+        _guarded(task, item.job_id, item.key, work)
+        ctx.plans.drop(batch_id, item.index)
+
+
+def finish_followers(
+    jobs: JobStore, batches: BatchStore, plans: BatchPlans, leader: str, queues: QueueConfig
+) -> None:
+    """A representative's job has finished: so do the jobs that share its summary;
+    if it failed, each is sent to be summarized on its own (nothing is lost)."""
+    followers = plans.take_followers(leader)
+    if not followers:
+        return
+    record = jobs.get(leader)
+    for follower in followers:
+        if record is not None and record.state == "done" and record.result_key:
+            jobs.mark_done(follower.job_id, result_key=record.result_key, cached=True)
+            jobs.release(follower.key, follower.job_id)
+            plans.drop(follower.batch_id, follower.index)
+            for batch_id in batches.job_finished(follower.job_id):
+                _notify_if_wanted(batches, batch_id, queues)
+        else:
+            jobs.set_cluster(follower.job_id, None)
+            send_planned(follower.batch_id, [follower.index], queues)
 
 
 class InjectedFault(RuntimeError):
@@ -348,17 +494,19 @@ def inject_fault(spec: str, article: ArticleInput) -> None:
 
 
 def _finish(ctx: WorkerContext, job_id: str, key: str | None) -> None:
-    """After done or failed: free the single-flight marker, settle batches."""
+    """After done or failed: free the single-flight marker, settle batches, finish the
+    jobs of near-duplicates that share this one's summary."""
     if key:
         ctx.jobs.release(key, job_id)
     for batch_id in ctx.batches.job_finished(job_id):
-        _notify_if_wanted(ctx, batch_id)
+        _notify_if_wanted(ctx.batches, batch_id, ctx.queues)
+    finish_followers(ctx.jobs, ctx.batches, ctx.plans, job_id, ctx.queues)
 
 
-def _notify_if_wanted(ctx: WorkerContext, batch_id: str) -> None:
-    record = ctx.batches.get(batch_id)
+def _notify_if_wanted(batches: BatchStore, batch_id: str, queues: QueueConfig) -> None:
+    record = batches.get(batch_id)
     if record is not None and record.webhook and _app is not None:
-        _app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=ctx.queues.interactive)
+        _app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=queues.interactive)
 
 
 def _fail(ctx: WorkerContext, job_id: str, error: ErrorBody) -> None:
@@ -383,9 +531,10 @@ def _wait_for_redis(ctx: WorkerContext, limit_s: float) -> bool:
 
 
 def _guarded(
-    task: Task, job_id: str, key: str | None, work: Callable[[WorkerContext], None]
+    task: Task, job_id: str, key: str | None, work: Callable[[WorkerContext], bool | None]
 ) -> None:
-    """The failure policy shared by the job tasks."""
+    """The failure policy shared by the job tasks. ``work`` returns False when it left
+    the job unfinished on purpose (a batch item waiting for its plan)."""
     ctx = context()
     deliveries = int(ctx.client.hincrby(ctx.keys.job(job_id), "deliveries", 1))
     # Which process holds it now: the reliability tests kill exactly that worker.
@@ -406,8 +555,9 @@ def _guarded(
     existing = ctx.jobs.get(job_id)
     if existing is not None and existing.finished:  # redelivered after it finished
         return
+    finished: bool | None = True
     try:
-        work(ctx)
+        finished = work(ctx)
     except (TransientError, redis.ConnectionError, redis.TimeoutError) as exc:
         if isinstance(exc, redis.RedisError):
             # A retry is a new message: sent now, to a Redis that is away, it would be
@@ -443,7 +593,8 @@ def _guarded(
     except Exception as exc:  # a bug: logged with its traceback once, here
         log.exception("job %s failed", job_id)
         _fail(ctx, job_id, ErrorBody(code="internal", message=f"{type(exc).__name__}: {exc}"))
-    _finish(ctx, job_id, key)
+    if finished is not False:
+        _finish(ctx, job_id, key)
 
 
 def _job_of(args: Any) -> tuple[str | None, str | None]:
@@ -464,12 +615,10 @@ def _on_task_failure(
     The pool kills the child, so the task's own handlers never run; Celery acks
     the message (it is not redelivered) and fires ``task_failure`` here, in the
     worker's main process, where no WorkerContext exists: a short-lived client
-    does the bookkeeping.
+    does the bookkeeping. A chunk of planned batch articles fails the article that
+    was running and sends the ones it had not reached again.
     """
     if not isinstance(exception, TimeLimitExceeded) or _config is None:
-        return
-    job_id, key = _job_of(args)
-    if job_id is None:
         return
     settings = _config.settings
     limits = QueueConfig.from_settings(settings)
@@ -477,29 +626,79 @@ def _on_task_failure(
     try:
         client = connect_redis(_config.redis_url)
         jobs = JobStore(client, keys, settings.job_ttl_s)
-        existing = jobs.get(job_id)
-        if existing is not None and existing.finished:
-            return
-        jobs.mark_failed(
-            job_id,
-            ErrorBody(
-                code="timeout",
-                message=f"the job was stopped after {limits.time_limit_s} s "
-                "(NEWSUM_TASK_TIME_LIMIT_S)",
-                limit=limits.time_limit_s,
-            ),
-        )
-        client.hincrby(keys.stats, "jobs_failed", 1)
-        if key:
-            jobs.release(key, job_id)
         batches = BatchStore(client, keys, settings.job_ttl_s)
-        for batch_id in batches.job_finished(job_id):
-            record = batches.get(batch_id)
-            if record is not None and record.webhook and _app is not None:
-                _app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=limits.interactive)
+        plans = BatchPlans(client, keys, settings.job_ttl_s)
+        if getattr(sender, "name", None) == TASK_SUMMARIZE_PLANNED:
+            _time_out_chunk(jobs, batches, plans, limits, args)
+            client.close()
+            return
+        job_id, key = _job_of(args)
+        if job_id is None:
+            return
+        _time_out_job(jobs, batches, plans, limits, job_id, key)
+        place = _batch_place(args)
+        if place is not None and plans.arrive(place.batch_id, place.index, None) and _app:
+            _app.send_task(TASK_PLAN_BATCH, args=[place.batch_id], queue=limits.interactive)
         client.close()
     except redis.RedisError as exc:
-        log.warning("could not record the time-out of job %s: %s", job_id, exc)
+        log.warning("could not record the time-out of task %s: %s", args, exc)
+
+
+def _time_out_job(
+    jobs: JobStore,
+    batches: BatchStore,
+    plans: BatchPlans,
+    limits: QueueConfig,
+    job_id: str,
+    key: str | None,
+) -> None:
+    existing = jobs.get(job_id)
+    if existing is not None and existing.finished:
+        return
+    jobs.mark_failed(
+        job_id,
+        ErrorBody(
+            code="timeout",
+            message=f"the job was stopped after {limits.time_limit_s} s (NEWSUM_TASK_TIME_LIMIT_S)",
+            limit=limits.time_limit_s,
+        ),
+    )
+    jobs.client.hincrby(jobs.keys.stats, "jobs_failed", 1)
+    if key:
+        jobs.release(key, job_id)
+    for batch_id in batches.job_finished(job_id):
+        _notify_if_wanted(batches, batch_id, limits)
+    finish_followers(jobs, batches, plans, job_id, limits)
+
+
+def _time_out_chunk(
+    jobs: JobStore, batches: BatchStore, plans: BatchPlans, limits: QueueConfig, args: Any
+) -> None:
+    if not isinstance(args, list | tuple) or len(args) != 2:
+        return
+    batch_id, indices = str(args[0]), [int(i) for i in args[1]]
+    items = [i for i in plans.get(batch_id, indices) if i is not None]
+    records = jobs.get_many([i.job_id for i in items])
+    not_reached = []
+    for item, record in zip(items, records, strict=True):
+        if record is not None and record.state == "running":
+            _time_out_job(jobs, batches, plans, limits, item.job_id, item.key)
+            plans.drop(batch_id, item.index)
+        elif record is None or not record.finished:
+            not_reached.append(item.index)
+    if not_reached:
+        send_planned(batch_id, not_reached, limits)
+
+
+def _batch_place(args: Any) -> BatchPlace | None:
+    """The batch place of a summarize task's payload, if it has one."""
+    if not isinstance(args, list | tuple) or not args or not isinstance(args[0], dict):
+        return None
+    place = args[0].get("batch")
+    try:
+        return BatchPlace.model_validate(place) if place else None
+    except ValidationError:
+        return None
 
 
 # --------------------------------------------------------------------------- translation
@@ -562,6 +761,24 @@ def register_tasks(app: Celery) -> None:
     def summarize(self: Task, payload: dict[str, Any], job_id: str) -> None:
         key = payload.get("key") if isinstance(payload, dict) else None
         _guarded(self, job_id, key, lambda ctx: run_summary_job(ctx, payload, job_id))
+        place = _batch_place([payload])
+        if place is not None:
+            # A batch item that failed before its plan (or ran before) is counted in.
+            ctx = context()
+            record = ctx.jobs.get(job_id)
+            if record is None or record.finished:
+                _arrive(ctx, place, None)
+
+    @app.task(name=TASK_PLAN_BATCH, bind=True, max_retries=None)
+    def plan(self: Task, batch_id: str) -> None:
+        try:
+            plan_batch_items(context(), batch_id)
+        except (TransientError, redis.ConnectionError, redis.TimeoutError) as exc:
+            raise self.retry(exc=exc, countdown=_backoff(min(self.request.retries, 5))) from exc
+
+    @app.task(name=TASK_SUMMARIZE_PLANNED, bind=True, max_retries=None)
+    def summarize_planned(self: Task, batch_id: str, indices: list[int]) -> None:
+        summarize_planned_chunk(self, batch_id, [int(i) for i in indices])
 
     @app.task(name=TASK_TRANSLATE, bind=True, max_retries=None)
     def translate(self: Task, texts: list[str], fmt: str, job_id: str) -> None:

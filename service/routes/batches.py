@@ -17,12 +17,13 @@ from service.deps import ServiceState, State
 from service.errors import NotFound, too_large
 from service.routes.summaries import check_article, check_url
 from service.schemas import BatchAccepted, BatchItemRequest, BatchRequest, BatchView
+from workers.batch_plan import BatchPlans
 from workers.batches import BatchItem, batch_results, batch_status
 from workers.cache import PipelineInfo
 from workers.clustering import ClusterAssignment, cluster_info, plan_batch
-from workers.contract import ArticleInput, SummaryOptions
+from workers.contract import ArticleInput, BatchPlace, SummaryJob, SummaryOptions
 from workers.errors import EmptyInput, InputError, InvalidRequest, UndecodableInput
-from workers.jobs import new_id, submit_summary
+from workers.jobs import SendSummary, new_id, submit_summary
 from workers.keys import request_key
 from workers.segment import article_sentences
 
@@ -127,16 +128,14 @@ def plan_clusters(
     parsed: list[tuple[ArticleInput, SummaryOptions] | InputError],
 ) -> dict[int, ClusterAssignment]:
     """Near-duplicate plain-text items with the same options, grouped (MinHash, no
-    quadratic pass; numpy only, so the API stays light). HTML and URL items are not
-    grouped here: their text is known only after extraction on a worker (the
-    content key still computes an identical extracted article once)."""
+    quadratic pass; numpy only, so the API stays light). HTML and URL items are
+    grouped on the workers after extraction (``workers.batch_plan``)."""
     groups: dict[str, list[int]] = {}
     for index, given in enumerate(parsed):
         if isinstance(given, InputError) or given[0].text is None:
             continue
         groups.setdefault(given[1].model_dump_json(), []).append(index)
     plan: dict[int, ClusterAssignment] = {}
-    next_cluster = 0
     for indices in groups.values():
         if len(indices) < 2:
             continue
@@ -151,9 +150,8 @@ def plan_clusters(
                 assignment,
                 index=indices[position],
                 representative=indices[assignment.representative],
-                cluster=next_cluster + assignment.cluster,
+                cluster=indices[assignment.representative],
             )
-        next_cluster += len(indices)
     return plan
 
 
@@ -161,6 +159,33 @@ def item_ids(raw_items: list[Any]) -> list[str]:
     """The items' ids as ClusterInfo.representative_id shows them (client id, else index)."""
     ids = [_client_id(raw) for raw in raw_items]
     return [str(i if client_id is None else client_id) for i, client_id in enumerate(ids)]
+
+
+class _PlannedSender:
+    """Sends a batch's HTML and URL items with their batch place: the workers extract
+    them, then group them in one plan (``workers.batch_plan``). Holds the plan back
+    (the adding token) until every item is sent."""
+
+    def __init__(self, state: ServiceState, batch_id: str) -> None:
+        self.state = state
+        self.batch_id = batch_id
+        self.plans = BatchPlans(state.redis, state.keys, state.batches.ttl_s)
+        self.opened = False
+
+    def send(self, index: int) -> SendSummary:
+        def send(job: SummaryJob, job_id: str, queue: str) -> None:
+            if not self.opened:
+                self.plans.expect(self.batch_id)  # the adding token
+                self.opened = True
+            self.plans.expect(self.batch_id)
+            place = BatchPlace(batch_id=self.batch_id, index=index)
+            self.state.queue.send_summary(job.model_copy(update={"batch": place}), job_id, queue)
+
+        return send
+
+    def close(self) -> None:
+        if self.opened and self.plans.close(self.batch_id):
+            self.state.queue.send_plan_batch(self.batch_id, self.state.queues.interactive)
 
 
 def enqueue_batch(
@@ -172,10 +197,12 @@ def enqueue_batch(
     cluster: bool = True,
 ) -> str:
     """Create the batch and one job per item (cached, attached, queued or failed);
-    with ``cluster``, near-duplicate plain-text items share one job."""
+    with ``cluster``, near-duplicate items share one job: plain-text ones grouped
+    here, HTML and URL ones by the workers after extraction."""
     infos: dict[str, PipelineInfo] = {defaults.profile: state.pipeline(defaults.profile)}
     batch_id = new_id()
     state.batches.create(batch_id, len(raw_items), webhook)
+    planned = _PlannedSender(state, batch_id)
     pending: list[BatchItem] = []
     waiting: list[str] = []
     parsed = [
@@ -208,10 +235,11 @@ def enqueue_batch(
                 continue
             if assignment is not None:
                 item_cluster = cluster_info(assignment, ids).model_dump()
+            on_worker = cluster and article.text is None  # HTML or URL: grouped there
             sub = submit_summary(
                 jobs=state.jobs,
                 cache=state.cache,
-                send=state.queue.send_summary,
+                send=planned.send(index) if on_worker else state.queue.send_summary,
                 article=article,
                 options=options,
                 fingerprint=fingerprint,
@@ -231,6 +259,7 @@ def enqueue_batch(
             state.batches.add_items(batch_id, pending)
             pending = []
     state.batches.add_items(batch_id, pending)
+    planned.close()
     state.batches.wait_on(batch_id, waiting)
     state.batches.settle_finished(batch_id, state.jobs.get_many(waiting))
     if state.batches.seal(batch_id) and webhook:

@@ -16,6 +16,7 @@ from service.auth import InteractiveCaller, QueueFull, with_key_glossary
 from service.deps import ServiceState, State
 from service.errors import NotFound, error_response, too_large
 from service.schemas import Accepted, JobView, SummaryRequest
+from workers.batches import as_member
 from workers.contract import ArticleInput, SummaryJob, SummaryResult
 from workers.errors import EmptyInput, InvalidRequest
 from workers.jobs import JobRecord, submit_summary
@@ -80,6 +81,8 @@ def load_result(state: ServiceState, job: JobRecord) -> SummaryResult | None:
     raw = state.cache.get_raw(job.result_key)
     if raw is None:
         return None
+    if job.cluster is not None:  # a batch item grouped on a worker: shown as its own
+        raw = as_member(raw, job.cluster, job.member_key)
     result = SummaryResult.model_validate_json(raw)
     result.provenance.cached = job.cached
     return result

@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from tests.integration.conftest import REPO_ROOT, Stack, _free_port
+from tests.paths import SHARED_DATA
+from workers.contract import ArticleInput
 
 pytestmark = pytest.mark.integration
 
@@ -381,3 +383,86 @@ def test_reposted_wire_copy_in_a_batch_is_summarized_once(offline_stack: Stack) 
     assert clusters[1]["representative_id"] == "wire"
     assert any("继续关注" in s for s in clusters[2]["added"])
     assert len({line["result"]["id"] for line in lines}) == 3
+
+
+def _repost_page(page: str) -> tuple[str, str]:
+    """The same page as another portal serves it: one sentence added to its body and
+    other boilerplate around it. Returns (the page, the added sentence)."""
+    from workers.pipeline import prepare_article
+    from workers.settings import load_settings
+
+    body = prepare_article(ArticleInput(html=page), load_settings())
+    last = next(s for s in reversed(body.sentences) if s in page)
+    added = "本报记者将继续关注此事进展。"
+    repost = page.replace(last, last + added, 1).replace("<body", "<body data-portal='b'", 1)
+    return repost, added
+
+
+def test_reposted_html_pages_in_a_batch_are_grouped_after_extraction(
+    offline_stack: Stack,
+) -> None:
+    pages = sorted((SHARED_DATA / "html").glob("*.html"))
+    page = pages[0].read_text(encoding="utf-8", errors="replace")
+    other = pages[-1].read_text(encoding="utf-8", errors="replace")
+    repost, added = _repost_page(page)
+    items = [
+        {"id": "portal-a", "html": page},
+        {"id": "text", "text": article(50, length=6, tag="另稿")},
+        {"id": "portal-b", "html": repost},
+        {"id": "other", "html": other},
+        {
+            "id": "not-news",
+            "html": "<html><body><p>これは日本語の記事です。東京で会議が開かれました。"
+            "会議では、来年の計画について話し合われました。</p></body></html>",
+        },
+    ]
+    with offline_stack.http() as http:
+        r = http.post("/v1/batches", json={"items": items})
+        assert r.status_code == 202, r.text
+        location = r.json()["location"]
+        deadline = time.monotonic() + 90
+        while not http.get(location).json()["finished_at"]:
+            assert time.monotonic() < deadline, http.get(location).json()
+            time.sleep(0.25)
+        lines = [json.loads(x) for x in http.get(location + "/results").text.splitlines()]
+        member_job = http.get(f"/v1/jobs/{lines[2]['job_id']}").json()
+    assert [line["state"] for line in lines] == ["done", "done", "done", "done", "failed"]
+    assert lines[4]["error"]["code"] == "not_chinese", lines[4]["error"]  # failed alone
+    first, _, second, lone, _ = (line["result"] for line in lines)
+    assert first["cluster"]["size"] == second["cluster"]["size"] == 2
+    assert first["cluster"]["id"] == second["cluster"]["id"] == 0
+    assert second["cluster"]["representative_id"] == "portal-a"
+    assert added in second["cluster"]["added"]
+    assert any("the same story as batch item portal-a" in w for w in second["checks"]["warnings"])
+    assert second["summary"] == first["summary"]  # summarized once, shared
+    assert second["id"] != first["id"]
+    assert lone["cluster"] is None
+    # The member's own job shows it the same way.
+    assert member_job["state"] == "done"
+    assert member_job["result"]["cluster"]["representative_id"] == "portal-a"
+
+
+def test_a_chunk_of_batch_pages_is_translated_together(translator_stack: Stack) -> None:
+    pages = []
+    for start in (60, 64, 68):
+        paragraphs = "".join(f"<p>{s}</p>" for s in article(start, length=3).split("\n"))
+        pages.append(
+            f"<html><head><title>标题{start}</title></head><body><div>首页 新闻</div>"
+            f"<article>{paragraphs}</article></body></html>"
+        )
+    hits_before = translator_stack.stat("tm_hit")
+    with translator_stack.http() as http:
+        r = http.post("/v1/batches", json={"items": [{"html": p} for p in pages]})
+        assert r.status_code == 202, r.text
+        location = r.json()["location"]
+        deadline = time.monotonic() + 120
+        while not http.get(location).json()["finished_at"]:
+            assert time.monotonic() < deadline, http.get(location).json()
+            time.sleep(0.25)
+        lines = [json.loads(x) for x in http.get(location + "/results").text.splitlines()]
+    assert [line["state"] for line in lines] == ["done"] * 3, lines
+    translated = [len(line["result"]["translation"]) for line in lines]
+    assert all(n >= 3 for n in translated), translated
+    # One worker task took the three articles: their sentences went to the model
+    # in one call, and each article's own run found its sentences remembered.
+    assert translator_stack.stat("tm_hit") - hits_before >= sum(translated)
