@@ -579,26 +579,30 @@ def test_html_items_of_a_batch_go_to_the_workers_with_their_place(h: Harness) ->
     r = h.http.post("/v1/batches", json={"items": items})
     assert r.status_code == 202, r.text
     batch_id = r.json()["batch_id"]
-    places = {job.article.text is None: job.batch for job, _, _ in h.sent("summary")}
-    assert places[False] is None  # plain text is grouped by the API itself
-    sent_html = [job for job, _, _ in h.sent("summary") if job.article.html]
-    assert [(j.batch.batch_id, j.batch.index) for j in sent_html if j.batch] == [
-        (batch_id, 0),
-        (batch_id, 2),
+    places = [job.batch for job, _, _ in h.sent("summary")]
+    assert [(p.batch_id, p.index, p.group) for p in places if p] == [
+        (batch_id, 0, True),
+        (batch_id, 1, False),  # plain text: the API grouped it; planned for chunking only
+        (batch_id, 2, True),
     ]
-    # Two items to arrive; the API's own token is given back already.
-    assert h.redis.hget(h.keys.batch(batch_id), "planning") == "2"
+    # Three items to arrive; the API's own token is given back already.
+    assert h.redis.hget(h.keys.batch(batch_id), "planning") == "3"
     assert h.sent("plan") == []
     plans = BatchPlans(h.redis, h.keys, ttl_s=60)
     assert plans.arrive(batch_id, 0, None) is False
+    assert plans.arrive(batch_id, 1, None) is False
     assert plans.arrive(batch_id, 2, None) is True  # the worker that sees this sends the plan
 
 
-def test_without_clustering_html_items_are_summarized_one_by_one(h: Harness) -> None:
+def test_without_chunks_or_grouping_items_are_sent_one_by_one(h: Harness) -> None:
     page = "<html><body><article><p>" + WIRE + "完。</p></article></body></html>"
     r = h.http.post("/v1/batches", json={"items": [{"html": page}], "cluster": False})
     assert r.status_code == 202
-    assert [job.batch for job, _, _ in h.sent("summary")] == [None]
+    assert [job.batch.group for job, _, _ in h.sent("summary") if job.batch] == [False]
+    object.__setattr__(h.app.state.newsum.settings, "batch_chunk_articles", 1)
+    r = h.http.post("/v1/batches", json={"items": [{"html": page + "<p>二</p>"}], "cluster": False})
+    assert r.status_code == 202
+    assert h.sent("summary")[-1][0].batch is None
     assert h.redis.hget(h.keys.batch(r.json()["batch_id"]), "planning") is None
 
 

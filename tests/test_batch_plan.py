@@ -63,6 +63,15 @@ def test_only_items_with_the_same_options_share_a_summary() -> None:
     assert 1 not in plan.clusters
 
 
+def test_items_not_to_group_are_summarized_as_they_are() -> None:
+    story = seed_body()
+    alone = item(1, story)
+    alone.group = False  # a plain-text item the API grouped already
+    plan = plan_items([item(0, story), alone, item(2, story)], ["0", "1", "2"])
+    assert plan.summarize == [0, 1]
+    assert plan.follows == {2: 0} and plan.clusters[0].size == 2
+
+
 def test_a_planned_item_survives_its_trip_through_redis_as_json() -> None:
     original = item(3, seed_body(), SummaryOptions(sentences=2, glossary={"嘉兴": "Jiaxing"}))
     original.prepared.authors = ["王五"]

@@ -23,10 +23,10 @@ from workers.translation_memory import TranslationMemory
 class RecordingTranslator:
     """A stand-in model: "translates" to a tagged copy, records every call."""
 
-    model_id = "test/recording"
-    revision = None
-    engine_name = "recording"
-    max_input_tokens = 512
+    model_id: str = "test/recording"
+    revision: str | None = None
+    engine_name: str = "recording"
+    max_input_tokens: int = 512
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []

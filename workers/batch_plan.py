@@ -1,10 +1,13 @@
-"""Near-duplicate HTML and URL items of a service batch, grouped on the workers.
+"""A service batch planned on the workers: near-duplicate HTML and URL items
+grouped after extraction, and articles summarized in chunks.
 
 The API groups a batch's plain-text items itself (``service.routes.batches.
 plan_clusters``): their text is in the request. An HTML page's or a URL's
-article is known only after extraction, a worker's job. So the summarize task
-of such an item carries its place in the batch (``SummaryJob.batch``) and goes
-in three steps:
+article is known only after extraction, a worker's job. And a worker that takes
+a batch's articles a chunk at a time translates their sentences together
+(``workers.pretranslate``). So a batch item's summarize task carries its place
+in the batch (``SummaryJob.batch``; every item when NEWSUM_BATCH_CHUNK_ARTICLES
+> 1, else HTML and URL items when grouping is on) and goes in three steps:
 
 1. **arrive**: the worker extracts the article (``prepare_article``), leaves it
    in the batch's ``prepared`` hash and counts it in; an item that fails here
@@ -13,7 +16,8 @@ in three steps:
    items.
 2. **plan**: the arrival that brings ``planning`` to zero sends one plan task.
    It runs ``workers.clustering.plan_batch`` (the grouping ``newsum batch``
-   uses) over the arrived articles with the same options, records each cluster
+   uses) over the arrived HTML and URL articles with the same options (the
+   ``group`` ones), records each cluster
    on its jobs, makes every near-duplicate's job a *follower* of its
    representative's, and sends the representatives to be summarized,
    ``NEWSUM_BATCH_CHUNK_ARTICLES`` to a task, whose sentences are translated
@@ -43,7 +47,9 @@ from workers.contract import ClusterInfo, SummaryOptions
 if TYPE_CHECKING:  # the API imports this module; extraction (lxml) stays on the workers
     from workers.pipeline import PreparedArticle
 
-# A plan that has not finished in this long (its worker was lost) may be run again.
+# A plan that has not finished in this long (its worker was lost) may be run again;
+# the worker passes a lease shorter than its visibility timeout, so the plan task's
+# redelivery finds the lease expired.
 PLAN_LEASE_S = 600
 
 _ARRIVE = """
@@ -70,6 +76,7 @@ class PlannedItem:
     own_key: str  # this worker's request key, where the result is cached too
     options: SummaryOptions
     prepared: PreparedArticle
+    group: bool = True  # False: summarized on its own (the API grouped it, or no grouping)
 
     def dumps(self) -> str:
         data = {
@@ -79,6 +86,7 @@ class PlannedItem:
             "own_key": self.own_key,
             "options": self.options.model_dump(mode="json"),
             "prepared": asdict(self.prepared),
+            "group": self.group,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -94,6 +102,7 @@ class PlannedItem:
             own_key=data["own_key"],
             options=SummaryOptions.model_validate(data["options"]),
             prepared=PreparedArticle(**data["prepared"]),
+            group=bool(data.get("group", True)),
         )
 
 
@@ -129,7 +138,8 @@ def plan_items(
     *,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> BatchPlan:
-    """Group arrived items with the same options into stories (``plan_batch``).
+    """Group arrived items with the same options into stories (``plan_batch``);
+    items with ``group`` False are summarized as they are.
 
     ``client_ids``: every batch item's id as ``ClusterInfo.representative_id``
     shows it, by batch position. Clusters are numbered by their representative's
@@ -137,9 +147,12 @@ def plan_items(
     """
     plan = BatchPlan()
     groups: dict[str, list[PlannedItem]] = {}
-    for item in sorted(items, key=lambda i: i.index):
-        groups.setdefault(item.options.model_dump_json(), []).append(item)
     chosen: set[int] = set()
+    for item in sorted(items, key=lambda i: i.index):
+        if item.group:
+            groups.setdefault(item.options.model_dump_json(), []).append(item)
+        else:
+            chosen.add(item.index)
     for group in groups.values():
         assignments = plan_batch([i.prepared for i in group], threshold=threshold)
         for item, assignment in zip(group, assignments, strict=True):
@@ -174,10 +187,13 @@ class BatchPlans:
     """The Redis side: counting arrivals, the prepared articles, the plan's lease,
     followers."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, ttl_s: int) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, ttl_s: int, plan_lease_s: int = PLAN_LEASE_S
+    ) -> None:
         self.client = client
         self.keys = keys
         self.ttl_s = ttl_s
+        self.plan_lease_s = plan_lease_s
 
     # --- the API's side -----------------------------------------------------------
 
@@ -230,7 +246,7 @@ class BatchPlans:
         if self.planned(batch_id):
             return False
         lease = f"{self.keys.batch(batch_id)}:plan-lease"
-        return bool(self.client.set(lease, "1", nx=True, ex=PLAN_LEASE_S))
+        return bool(self.client.set(lease, "1", nx=True, ex=self.plan_lease_s))
 
     def finish_plan(self, batch_id: str) -> None:
         self.client.hset(self.keys.batch(batch_id), "planned", "1")

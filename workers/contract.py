@@ -78,12 +78,14 @@ class ArticleInput(_Strict):
 
 
 class BatchPlace(_Strict):
-    """Where a summarize task's article sits in a service batch whose HTML and URL
-    items are grouped on the workers (``workers.batch_plan``): the worker extracts
-    it, then waits for the batch's plan before summarizing."""
+    """Where a summarize task's article sits in a service batch (``workers.batch_plan``):
+    the worker extracts it, then waits for the batch's plan, which groups
+    near-duplicates (``group``: HTML and URL items; the API grouped plain text) and
+    summarizes the rest in chunks whose sentences are translated together."""
 
     batch_id: str
     index: int = Field(ge=0)
+    group: bool = True
 
 
 class SummaryJob(_Strict):

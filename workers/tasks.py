@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,14 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import task_failure, worker_process_init
 from pydantic import ValidationError
 
-from workers.batch_plan import BatchPlans, Follower, PlannedItem, chunks, plan_items
+from workers.batch_plan import (
+    PLAN_LEASE_S,
+    BatchPlans,
+    Follower,
+    PlannedItem,
+    chunks,
+    plan_items,
+)
 from workers.batches import BatchStore, batch_status
 from workers.cache import (
     PIPELINE_HEARTBEAT_S,
@@ -55,6 +62,7 @@ from workers.celery_app import (
     TASK_SUMMARIZE_PLANNED,
     TASK_TRANSLATE,
     QueueConfig,
+    visibility_timeout_s,
 )
 from workers.contract import (
     TASK_SUMMARIZE,
@@ -180,7 +188,12 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
         jobs=JobStore(client, keys, settings.job_ttl_s),
         cache=ResultCache(client, keys, settings.cache_ttl_s),
         batches=BatchStore(client, keys, settings.job_ttl_s),
-        plans=BatchPlans(client, keys, settings.job_ttl_s),
+        plans=BatchPlans(
+            client,
+            keys,
+            settings.job_ttl_s,
+            plan_lease_s=max(5, min(PLAN_LEASE_S, visibility_timeout_s(settings) // 2)),
+        ),
         queues=QueueConfig.from_settings(settings),
         fetch=url_fetcher(timeout_s=fetch_timeout, max_bytes=settings.max_bytes),
     )
@@ -318,7 +331,9 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
     own_key = request_key(job.article, job.options, ctx.info.fingerprint)
     if job.batch is not None:
         clock.finish()
-        item = PlannedItem(job.batch.index, job_id, job.key, own_key, job.options, prepared)
+        item = PlannedItem(
+            job.batch.index, job_id, job.key, own_key, job.options, prepared, job.batch.group
+        )
         ctx.jobs.mark_waiting(job_id, "cluster", 0.2)
         _arrive(ctx, job.batch, item)
         return False
@@ -412,7 +427,8 @@ def plan_batch_items(ctx: WorkerContext, batch_id: str) -> None:
 
 def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> None:
     """A chunk of a batch's planned articles: their sentences translated together,
-    then each summarized under its own job's failure policy."""
+    then each summarized under its own job's failure policy. Past the chunk's soft
+    time limit, the articles not yet summarized are sent again one task each."""
     ctx = context()
     items = [item for item in ctx.plans.get(batch_id, indices) if item is not None]
     records = ctx.jobs.get_many([item.job_id for item in items])
@@ -426,9 +442,12 @@ def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> No
                 sent,
                 len(live),
             )
-        except (NewsumError, redis.RedisError) as exc:  # each article translates its own
+        except SoftTimeLimitExceeded:
+            _send_each(batch_id, live, ctx.queues)
+            return
+        except Exception as exc:  # each article translates its own, and fails on its own
             log.warning("batch %s: translating the chunk together failed: %s", batch_id, exc)
-    for item in live:
+    for position, item in enumerate(live):
 
         def work(ctx: WorkerContext, item: PlannedItem = item) -> None:
             ctx.jobs.mark_running(item.job_id, "summarize")
@@ -436,8 +455,17 @@ def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> No
             clock = _StageClock(ctx, item.job_id)
             summarize_and_store(ctx, item.job_id, item.prepared, item.options, item.own_key, clock)
 
-        _guarded(task, item.job_id, item.key, work)
+        _guarded(task, item.job_id, item.key, work, counter="deliveries_summarize")
         ctx.plans.drop(batch_id, item.index)
+        record = ctx.jobs.get(item.job_id)
+        if record is not None and record.error is not None and record.error.code == "timeout":
+            _send_each(batch_id, live[position + 1 :], ctx.queues)
+            return
+
+
+def _send_each(batch_id: str, items: Sequence[PlannedItem], queues: QueueConfig) -> None:
+    for item in items:
+        send_planned(batch_id, [item.index], queues)
 
 
 def finish_followers(
@@ -531,12 +559,18 @@ def _wait_for_redis(ctx: WorkerContext, limit_s: float) -> bool:
 
 
 def _guarded(
-    task: Task, job_id: str, key: str | None, work: Callable[[WorkerContext], bool | None]
+    task: Task,
+    job_id: str,
+    key: str | None,
+    work: Callable[[WorkerContext], bool | None],
+    counter: str = "deliveries",
 ) -> None:
     """The failure policy shared by the job tasks. ``work`` returns False when it left
-    the job unfinished on purpose (a batch item waiting for its plan)."""
+    the job unfinished on purpose (a batch item waiting for its plan). ``counter``:
+    the job field counting this step's deliveries (a planned batch item's summarize
+    step counts its own, ``deliveries_summarize``)."""
     ctx = context()
-    deliveries = int(ctx.client.hincrby(ctx.keys.job(job_id), "deliveries", 1))
+    deliveries = int(ctx.client.hincrby(ctx.keys.job(job_id), counter, 1))
     # Which process holds it now: the reliability tests kill exactly that worker.
     ctx.client.hset(ctx.keys.job(job_id), "worker_pid", os.getpid())
     limits = ctx.queues

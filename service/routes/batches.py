@@ -162,9 +162,9 @@ def item_ids(raw_items: list[Any]) -> list[str]:
 
 
 class _PlannedSender:
-    """Sends a batch's HTML and URL items with their batch place: the workers extract
-    them, then group them in one plan (``workers.batch_plan``). Holds the plan back
-    (the adding token) until every item is sent."""
+    """Sends batch items with their batch place: the workers extract them, then plan
+    the batch (``workers.batch_plan``): group HTML and URL items, summarize in
+    chunks. Holds the plan back (the adding token) until every item is sent."""
 
     def __init__(self, state: ServiceState, batch_id: str) -> None:
         self.state = state
@@ -172,13 +172,13 @@ class _PlannedSender:
         self.plans = BatchPlans(state.redis, state.keys, state.batches.ttl_s)
         self.opened = False
 
-    def send(self, index: int) -> SendSummary:
+    def send(self, index: int, group: bool) -> SendSummary:
         def send(job: SummaryJob, job_id: str, queue: str) -> None:
             if not self.opened:
                 self.plans.expect(self.batch_id)  # the adding token
                 self.opened = True
             self.plans.expect(self.batch_id)
-            place = BatchPlace(batch_id=self.batch_id, index=index)
+            place = BatchPlace(batch_id=self.batch_id, index=index, group=group)
             self.state.queue.send_summary(job.model_copy(update={"batch": place}), job_id, queue)
 
         return send
@@ -235,11 +235,14 @@ def enqueue_batch(
                 continue
             if assignment is not None:
                 item_cluster = cluster_info(assignment, ids).model_dump()
-            on_worker = cluster and article.text is None  # HTML or URL: grouped there
+            # HTML and URL items are grouped on the workers, after extraction; with
+            # chunks, every item goes through the plan, to be translated with others.
+            group = cluster and article.text is None
+            planned_there = group or state.settings.batch_chunk_articles > 1
             sub = submit_summary(
                 jobs=state.jobs,
                 cache=state.cache,
-                send=planned.send(index) if on_worker else state.queue.send_summary,
+                send=planned.send(index, group) if planned_there else state.queue.send_summary,
                 article=article,
                 options=options,
                 fingerprint=fingerprint,
