@@ -36,8 +36,23 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far (Linux reports KiB)."""
+    """This process's peak resident memory so far, in MiB.
+
+    ``VmHWM`` (this process image's own high-water mark) where /proc has it:
+    ``ru_maxrss`` survives ``exec``, so a child started by a parent that had just
+    built the models in torch would report the parent's peak as its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass
@@ -88,8 +103,14 @@ def _time_articles(plan: Plan, run: Callable[[BenchArticle], object]) -> tuple[f
 # ---------------------------------------------------------------- transformers child
 
 
-def measure_transformers(plan: Plan) -> dict[str, dict[str, Any]]:
-    """Arms ``naive`` and ``transformers`` on the same loaded fp32 (fp16 on CUDA) engines."""
+def measure_transformers(
+    plan: Plan, before_timing: Callable[[], None] = _nothing
+) -> dict[str, dict[str, Any]]:
+    """Arms ``naive`` and ``transformers`` on the same loaded fp32 (fp16 on CUDA) engines.
+
+    ``before_timing`` is called once the models are loaded, checked and warm, just
+    before the first timed call (``bench.run`` makes it wait for this process's turn).
+    """
     from models.engines.transformers_engine import TransformersEngine
     from models.specs import get_spec
     from models.store import model_path
@@ -107,7 +128,9 @@ def measure_transformers(plan: Plan) -> dict[str, dict[str, Any]]:
         )
     translator, summarizer = engines["translation"], engines["summary"]
     checked = _check_transformers_lengths(plan, translator, summarizer)
-    _warm_up(plan, translator.generate, summarizer.generate)
+    if plan.warm_up or checked:  # a clean check has run both models already
+        _warm_up(plan, translator.generate, summarizer.generate)
+    before_timing()
 
     # (1) naive: one generate per sentence; a subset, extrapolated to whole articles.
     per_article_ms: list[float] = []
@@ -203,8 +226,14 @@ def _warm_up(
 # ---------------------------------------------------------------- CTranslate2 child
 
 
-def measure_ctranslate2(plan: Plan) -> dict[str, dict[str, Any]]:
-    """Arms ``ctranslate2`` and ``pipeline`` on the same CTranslate2 engines."""
+def measure_ctranslate2(
+    plan: Plan, before_timing: Callable[[], None] = _nothing
+) -> dict[str, dict[str, Any]]:
+    """Arms ``ctranslate2`` and ``pipeline`` on the same CTranslate2 engines.
+
+    Everything untimed (loads, length check, warm-ups, the pipeline's own lazy parts)
+    runs before ``before_timing``; both arms' timings after it.
+    """
     from models.convert import locate_ct2
     from models.engines.ctranslate2_engine import CTranslate2Engine
     from models.specs import get_spec
@@ -227,7 +256,10 @@ def measure_ctranslate2(plan: Plan) -> dict[str, dict[str, Any]]:
     translator, summarizer = engines["translation"], engines["summary"]
     checked = _check_ct2_lengths(plan, translator, summarizer)
     loaded_rss = peak_rss_mib()
-    _warm_up(plan, translator.generate, summarizer.generate)
+    if plan.warm_up or checked:
+        _warm_up(plan, translator.generate, summarizer.generate)
+    pipeline = prepare_pipeline(plan, translator, summarizer)
+    before_timing()
 
     def run(article: BenchArticle) -> None:
         translator.generate(article.sentences)
@@ -245,7 +277,7 @@ def measure_ctranslate2(plan: Plan) -> dict[str, dict[str, Any]]:
     )
     return {
         "ctranslate2": ct2.summary(),
-        "pipeline": measure_pipeline(plan, translator, summarizer),
+        "pipeline": pipeline if isinstance(pipeline, dict) else pipeline(),
     }
 
 
@@ -287,6 +319,15 @@ class _CountingGenerator:
 
 def measure_pipeline(plan: Plan, translator: Any, summarizer: Any) -> dict[str, Any]:
     """Arm ``pipeline``: prepare + summarize each article in process, as a worker does."""
+    pipeline = prepare_pipeline(plan, translator, summarizer)
+    return pipeline if isinstance(pipeline, dict) else pipeline()
+
+
+def prepare_pipeline(
+    plan: Plan, translator: Any, summarizer: Any
+) -> dict[str, Any] | Callable[[], dict[str, Any]]:
+    """Arm ``pipeline`` made ready (imports, jieba's dictionary warmed): a function that
+    times it and returns its summary; or ``not_run`` with the reason, at once."""
     try:
         from models.engines.extractive import TextRankRanker
         from models.specs import get_spec
@@ -315,22 +356,26 @@ def measure_pipeline(plan: Plan, translator: Any, summarizer: Any) -> dict[str, 
 
     # Warm the pipeline's own lazy parts (jieba's dictionary) outside the timings.
     run(BenchArticle(sentences=plan.articles[0].sentences[:3], summary_input=""))
-    counted_tr.steps = counted_sum.steps = counted_tr.calls = counted_sum.calls = 0
-    seconds, latencies = _time_articles(plan, run)
-    result = ArmResult(
-        articles=len(plan.articles),
-        seconds=seconds,
-        generated_tokens=counted_tr.steps + counted_sum.steps,
-        latencies_ms=latencies,
-        peak_rss_mib=peak_rss_mib(),
-        notes=[
-            "whole pipeline (extract, segment, translate, map-reduce summary, checks) on the "
-            "CTranslate2 engines; random-weight English makes the summary step larger than "
-            "the fixed one of arm ctranslate2"
-        ],
-        extra={
-            "translated_pieces_per_article": round(counted_tr.calls / len(plan.articles), 1),
-            "summary_calls_per_article": round(counted_sum.calls / len(plan.articles), 1),
-        },
-    )
-    return result.summary()
+
+    def measure() -> dict[str, Any]:
+        counted_tr.steps = counted_sum.steps = counted_tr.calls = counted_sum.calls = 0
+        seconds, latencies = _time_articles(plan, run)
+        result = ArmResult(
+            articles=len(plan.articles),
+            seconds=seconds,
+            generated_tokens=counted_tr.steps + counted_sum.steps,
+            latencies_ms=latencies,
+            peak_rss_mib=peak_rss_mib(),
+            notes=[
+                "whole pipeline (extract, segment, translate, map-reduce summary, checks) on "
+                "the CTranslate2 engines; random-weight English makes the summary step larger "
+                "than the fixed one of arm ctranslate2"
+            ],
+            extra={
+                "translated_pieces_per_article": round(counted_tr.calls / len(plan.articles), 1),
+                "summary_calls_per_article": round(counted_sum.calls / len(plan.articles), 1),
+            },
+        )
+        return result.summary()
+
+    return measure

@@ -4,7 +4,7 @@ Run it (from the repository root)::
 
     .venv/bin/python -m bench.run                # full run, a table (~10-15 min on 2 quiet cores)
     .venv/bin/python -m bench.run --json         # one JSON object instead
-    .venv/bin/python -m bench.run --quick        # reduced set, about a minute
+    .venv/bin/python -m bench.run --quick        # reduced set, ~35 s on 2 cores
     bench/gpu.sh                                 # the same on CUDA
 
 What it measures, on the same articles and the same forced output lengths
@@ -32,6 +32,9 @@ CTranslate2 int8 there. Decoding uses the specs' beam size (4) unless
 
 Each engine family is measured in its own child process, so that peak RSS is
 that family's alone (models included); the service's RSS is its worker's.
+With ``--parallel-load`` (the default of ``--quick``) every process starts and
+loads its models at once, then the arms are timed one after another while the
+other processes wait, idle.
 Timings on a shared machine are noisy: run the full benchmark on a quiet one.
 """
 
@@ -43,6 +46,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +56,8 @@ from bench.workload import DATA_DIR, Lengths, Plan, build_models, cached_article
 DEFAULT_CACHE_DIR = Path("~/.cache/newsum/bench")
 ARMS = ("naive", "transformers", "ctranslate2", "pipeline", "service", "cache_hit")
 CHILD_ARMS = {"transformers": ("naive", "transformers"), "ctranslate2": ("ctranslate2", "pipeline")}
+# A staged child (--parallel-load) gives up waiting for its turn after this long.
+TURN_TIMEOUT_S = 3600.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--quick", action="store_true", help="a reduced set, about a minute")
+    parser.add_argument("--quick", action="store_true", help="a reduced set, ~35 s on 2 cores")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
@@ -87,8 +93,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="tiny: a smoke run of the code path (numbers meaningless)",
     )
     parser.add_argument("--skip", action="append", default=[], choices=ARMS, help="skip an arm")
+    parser.add_argument(
+        "--parallel-load",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start every process (both engine children, the service) and load its models "
+        "at once, then time the arms one after another; default: on with --quick only",
+    )
     parser.add_argument("--child", choices=tuple(CHILD_ARMS), help=argparse.SUPPRESS)
     parser.add_argument("--plan", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--go-file", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -130,22 +145,186 @@ def make_plan(args: argparse.Namespace) -> tuple[Plan, list[str]]:
         naive_articles=min(_pick(args.naive_articles, 1, 1, quick), len(articles)),
         naive_sentences=_pick(args.naive_sentences, 8, 2, quick),
         threads=args.threads or threads_per_process(1),
+        warm_up=not quick,
     )
     return plan, notes + article_notes
 
 
+class _Child:
+    """One engine family's arms in a fresh process; its last stdout line is JSON.
+
+    Staged (``--parallel-load``): the child loads and warms its models, touches its
+    ready file, and waits for its go file before the first timed call.
+    """
+
+    def __init__(self, family: str, plan_file: Path, scratch: Path, *, staged: bool) -> None:
+        self.family = family
+        self.ready = scratch / f"{family}.ready"
+        self.go = scratch / f"{family}.go"
+        self.stdout = scratch / f"{family}.out"
+        self.stderr = scratch / f"{family}.err"
+        command = [sys.executable, "-m", "bench.run", "--child", family, "--plan", str(plan_file)]
+        if staged:
+            command += ["--ready-file", str(self.ready), "--go-file", str(self.go)]
+        # Files, not pipes: a staged child waiting for its turn must never block on a
+        # full pipe that nobody reads yet.
+        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
+            self.process = subprocess.Popen(command, stdout=out, stderr=err)
+
+    def loaded(self) -> bool:
+        """Ready to be timed, or already gone (a failure ``finish`` reports)."""
+        return self.ready.exists() or self.process.poll() is not None
+
+    def finish(self) -> dict[str, Any]:
+        """Let it time its arms, wait for it, and return its results."""
+        self.go.touch()
+        code = self.process.wait()
+        if code != 0:
+            lines = self.stderr.read_text(encoding="utf-8", errors="replace").strip()
+            tail = "\n".join(lines.splitlines()[-5:])
+            return {
+                arm: {"not_run": f"child failed ({code}): {tail}"}
+                for arm in CHILD_ARMS[self.family]
+            }
+        out = self.stdout.read_text(encoding="utf-8").strip().splitlines()
+        result: dict[str, Any] = json.loads(out[-1])
+        return result
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
 def run_child(family: str, plan_file: Path) -> dict[str, Any]:
-    """Run one engine family's arms in a fresh process; its last stdout line is JSON."""
-    command = [sys.executable, "-m", "bench.run", "--child", family, "--plan", str(plan_file)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-        return {
-            arm: {"not_run": f"child failed ({done.returncode}): {tail}"}
-            for arm in CHILD_ARMS[family]
-        }
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    """Run one engine family's arms in a fresh process, start to end."""
+    return _Child(family, plan_file, plan_file.parent, staged=False).finish()
+
+
+class _BackgroundService:
+    """``bench.service.measure_service`` in a thread, held after its warm-up request.
+
+    The stack (Redis, the API, the worker loading its models) starts while the
+    engine children load theirs; ``measure_service``'s first request (the one
+    that names the worker's engines and warms it) is wrapped so that the thread
+    then waits for ``release()`` before any timed request is sent.
+    """
+
+    def __init__(self, plan: Plan, args: argparse.Namespace, scratch: Path) -> None:
+        import bench.service as service
+
+        self._service = service
+        self._original = service._engines_used
+        self._ready = threading.Event()
+        self._go = threading.Event()
+        # Filled with arm pipeline's figures before release(): read after the timing.
+        self.pipeline: dict[str, Any] = {}
+        self.result: dict[str, Any] = {}
+
+        def engines_used(http: Any, text: str) -> str:
+            try:
+                return self._original(http, text)
+            finally:
+                self._ready.set()
+                self._go.wait()
+
+        def target() -> None:
+            try:
+                self.result = service.measure_service(
+                    plan,
+                    clients=args.clients,
+                    workers=args.workers,
+                    scratch=scratch,
+                    pipeline_tokens=self.pipeline,
+                )
+            except Exception as exc:  # measure_service reports its own failures
+                reason = f"{type(exc).__name__}: {exc}"
+                self.result = {"service": {"not_run": reason}, "cache_hit": {"not_run": reason}}
+
+        service._engines_used = engines_used
+        self._thread = threading.Thread(target=target, name="bench-service", daemon=True)
+        self._thread.start()
+
+    def loaded(self) -> bool:
+        """Warmed up and waiting, or already finished (it failed to start)."""
+        return self._ready.is_set() or not self._thread.is_alive()
+
+    def finish(self) -> dict[str, Any]:
+        """Run the timed requests, stop the stack, return arms service and cache_hit."""
+        self._go.set()
+        self._thread.join()
+        self._service._engines_used = self._original
+        return self.result
+
+
+def _run_in_turn(
+    plan: Plan, args: argparse.Namespace, plan_file: Path, scratch: Path, phases: dict[str, float]
+) -> dict[str, Any]:
+    """Each process started, loaded, timed and stopped before the next one starts."""
+    results: dict[str, Any] = {}
+    for family, arms in CHILD_ARMS.items():
+        if all(arm in args.skip for arm in arms):
+            continue
+        t0 = time.perf_counter()
+        results.update(run_child(family, plan_file))
+        phases[family] = round(time.perf_counter() - t0, 1)
+    if "service" not in args.skip:
+        from bench.service import measure_service
+
+        t0 = time.perf_counter()
+        results.update(
+            measure_service(
+                plan,
+                clients=args.clients,
+                workers=args.workers,
+                scratch=scratch,
+                pipeline_tokens=results.get("pipeline", {}),
+            )
+        )
+        phases["service"] = round(time.perf_counter() - t0, 1)
+    return results
+
+
+def _run_parallel_load(
+    plan: Plan, args: argparse.Namespace, plan_file: Path, scratch: Path, phases: dict[str, float]
+) -> dict[str, Any]:
+    """Every process starts and loads at once; then each times its arms in turn."""
+    results: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    children = [
+        _Child(family, plan_file, scratch, staged=True)
+        for family, arms in CHILD_ARMS.items()
+        if not all(arm in args.skip for arm in arms)
+    ]
+    service = None
+    if "service" not in args.skip:
+        service_scratch = scratch / "service"
+        service_scratch.mkdir()
+        service = _BackgroundService(plan, args, service_scratch)
+    finished = False
+    try:
+        waiting: list[_Child | _BackgroundService] = [*children]
+        if service is not None:
+            waiting.append(service)
+        while not all(part.loaded() for part in waiting):
+            time.sleep(0.05)
+        phases["parallel_load"] = round(time.perf_counter() - t0, 1)
+        for child in children:
+            t0 = time.perf_counter()
+            results.update(child.finish())
+            phases[child.family] = round(time.perf_counter() - t0, 1)
+        if service is not None:
+            t0 = time.perf_counter()
+            service.pipeline.update(results.get("pipeline", {}))
+            results.update(service.finish())
+            phases["service"] = round(time.perf_counter() - t0, 1)
+        finished = True
+    finally:
+        for child in children:
+            child.kill()
+        if service is not None and not finished:
+            service.finish()  # measure_service stops the stack it started
+    return results
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:
@@ -174,30 +353,12 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     plan, notes = make_plan(args)
     phases = {"models_and_articles": round(time.perf_counter() - started, 1)}
-    results: dict[str, Any] = {}
+    parallel = args.quick if args.parallel_load is None else args.parallel_load
     with tempfile.TemporaryDirectory(prefix="newsum-bench-") as scratch:
         plan_file = Path(scratch) / "plan.json"
         plan_file.write_text(plan.to_json(), encoding="utf-8")
-        for family, arms in CHILD_ARMS.items():
-            if all(arm in args.skip for arm in arms):
-                continue
-            t0 = time.perf_counter()
-            results.update(run_child(family, plan_file))
-            phases[family] = round(time.perf_counter() - t0, 1)
-        if "service" not in args.skip:
-            from bench.service import measure_service
-
-            t0 = time.perf_counter()
-            results.update(
-                measure_service(
-                    plan,
-                    clients=args.clients,
-                    workers=args.workers,
-                    scratch=Path(scratch),
-                    pipeline_tokens=results.get("pipeline", {}),
-                )
-            )
-            phases["service"] = round(time.perf_counter() - t0, 1)
+        run = _run_parallel_load if parallel else _run_in_turn
+        results = run(plan, args, plan_file, Path(scratch), phases)
     for arm in args.skip:
         results[arm] = {"not_run": "skipped (--skip)"}
     lengths = plan.lengths
@@ -220,6 +381,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "summary_tokens": lengths.summary_tokens,
         "clients": args.clients,
         "workers": args.workers,
+        "parallel_load": parallel,
         "cpu_count": os.cpu_count(),
         "elapsed_s": round(time.perf_counter() - started, 1),
         "phases_s": phases,
@@ -276,7 +438,20 @@ def child_main(args: argparse.Namespace) -> int:
     assert args.plan is not None
     plan = Plan.from_json(args.plan.read_text(encoding="utf-8"))
     measure = measure_transformers if args.child == "transformers" else measure_ctranslate2
-    result = measure(plan)
+    ready, go = args.ready_file, args.go_file
+
+    def wait_for_turn() -> None:
+        if ready is None or go is None:
+            return
+        ready.touch()
+        parent = os.getppid()
+        deadline = time.monotonic() + TURN_TIMEOUT_S
+        while not go.exists():
+            if os.getppid() != parent or time.monotonic() > deadline:
+                raise SystemExit("bench child: no go from the parent")
+            time.sleep(0.05)
+
+    result = measure(plan, wait_for_turn)
     print(json.dumps(result))
     return 0
 

@@ -88,6 +88,9 @@ class Plan:
     naive_sentences: int
     threads: int
     notes: list[str] = field(default_factory=list)
+    # A warm-up call per engine after the length check (which runs both models too):
+    # --quick leaves it out.
+    warm_up: bool = True
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -303,3 +306,28 @@ def cached_articles(
     payload = {"articles": [asdict(a) for a in made], "notes": notes}
     cache.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     return made, notes
+
+
+def cached_sentences(cache_dir: Path, data_dir: Path = DATA_DIR) -> tuple[list[str], list[str]]:
+    """``source_sentences``, kept in ``cache_dir``: extracting 51 pages takes a while.
+
+    Keyed by the data folder and its files' names, sizes and times.
+    """
+    import hashlib
+
+    files = sorted(p for p in data_dir.rglob("*") if p.is_file())
+    material = json.dumps(
+        [str(data_dir.resolve())]
+        + [[str(p.relative_to(data_dir)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+    )
+    digest = hashlib.sha256(material.encode()).hexdigest()[:12]
+    cache = cache_dir / f"sentences-{digest}.json"
+    if cache.is_file():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        return list(data["sentences"]), list(data["notes"])
+    sentences, notes = source_sentences(data_dir)
+    if sentences and not any("not usable" in note for note in notes):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        payload = {"sentences": sentences, "notes": notes}
+        cache.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    return sentences, notes

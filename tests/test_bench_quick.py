@@ -72,6 +72,9 @@ def test_quick_run_on_tiny_models_reports_every_arm(
     assert report["ratios"]["ctranslate2_vs_naive"] > 0
     assert report["ratios"]["service_vs_ctranslate2"] is None
     assert report["setup"]["sentences_per_article"] == 4
+    # --quick loads both children at once, then times them in turn.
+    assert report["setup"]["parallel_load"] is True
+    assert {"parallel_load", "transformers", "ctranslate2"} <= set(report["setup"]["phases_s"])
     table = format_table(report)
     assert "ctranslate2" in table and "not run: skipped" in table
 
