@@ -333,6 +333,7 @@ def prepare_pipeline(
         from models.specs import get_spec
         from workers.contract import ArticleInput, SummaryOptions
         from workers.engines import Engines
+        from workers.glossary import server_glossary
         from workers.pipeline import prepare_article, summarize_prepared
         from workers.settings import load_settings
     except Exception as exc:
@@ -349,10 +350,21 @@ def prepare_pipeline(
     )
     settings = load_settings()
     options = SummaryOptions()
+    # What a worker passes (workers.tasks.summarize_and_store): the server's glossary
+    # (the built-in CC-CEDICT names) makes the translator redo sentences whose English
+    # lacks a term; random weights never render one, so that costs real time here.
+    glossary = server_glossary(settings)
 
     def run(article: BenchArticle) -> None:
         prepared = prepare_article(ArticleInput(text=article.text), settings)
-        summarize_prepared(prepared, options, engines, key="bench")
+        summarize_prepared(
+            prepared,
+            options,
+            engines,
+            key="bench",
+            base_glossary=glossary,
+            review_confidence=settings.review_confidence,
+        )
 
     # Warm the pipeline's own lazy parts (jieba's dictionary) outside the timings.
     run(BenchArticle(sentences=plan.articles[0].sentences[:3], summary_input=""))

@@ -38,6 +38,18 @@ def article(start: int, length: int = 5, tag: str = "") -> str:
     return tag + "\n".join(picked)
 
 
+def run_batch(http: httpx.Client, body: dict[str, Any], timeout_s: float) -> list[dict[str, Any]]:
+    """POST a batch, wait until it is finished, return its result lines."""
+    r = http.post("/v1/batches", json=body)
+    assert r.status_code == 202, r.text
+    location = r.json()["location"]
+    deadline = time.monotonic() + timeout_s
+    while not (status := http.get(location).json())["finished_at"]:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.25)
+    return [json.loads(x) for x in http.get(location + "/results").text.splitlines()]
+
+
 def poll_job(http: httpx.Client, location: str, timeout_s: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -366,14 +378,7 @@ def test_reposted_wire_copy_in_a_batch_is_summarized_once(offline_stack: Stack) 
         {"id": "paper", "text": story + "\n本报记者将继续关注此事进展。"},
     ]
     with offline_stack.http() as http:
-        r = http.post("/v1/batches", json={"items": items})
-        assert r.status_code == 202, r.text
-        location = r.json()["location"]
-        deadline = time.monotonic() + 60
-        while not http.get(location).json()["finished_at"]:
-            assert time.monotonic() < deadline, "batch not finished"
-            time.sleep(0.25)
-        lines = [json.loads(x) for x in http.get(location + "/results").text.splitlines()]
+        lines = run_batch(http, {"items": items}, timeout_s=60)
     # One job for the story (the worker's run counter is shared with other tests'
     # leftover batch items, so the job ids tell).
     assert len({line["job_id"] for line in lines}) == 1
@@ -417,14 +422,7 @@ def test_reposted_html_pages_in_a_batch_are_grouped_after_extraction(
         },
     ]
     with offline_stack.http() as http:
-        r = http.post("/v1/batches", json={"items": items})
-        assert r.status_code == 202, r.text
-        location = r.json()["location"]
-        deadline = time.monotonic() + 90
-        while not http.get(location).json()["finished_at"]:
-            assert time.monotonic() < deadline, http.get(location).json()
-            time.sleep(0.25)
-        lines = [json.loads(x) for x in http.get(location + "/results").text.splitlines()]
+        lines = run_batch(http, {"items": items}, timeout_s=90)
         member_job = http.get(f"/v1/jobs/{lines[2]['job_id']}").json()
     assert [line["state"] for line in lines] == ["done", "done", "done", "done", "failed"]
     assert lines[4]["error"]["code"] == "not_chinese", lines[4]["error"]  # failed alone
@@ -452,14 +450,7 @@ def test_a_chunk_of_batch_pages_is_translated_together(translator_stack: Stack) 
         )
     hits_before = translator_stack.stat("tm_hit")
     with translator_stack.http() as http:
-        r = http.post("/v1/batches", json={"items": [{"html": p} for p in pages]})
-        assert r.status_code == 202, r.text
-        location = r.json()["location"]
-        deadline = time.monotonic() + 120
-        while not http.get(location).json()["finished_at"]:
-            assert time.monotonic() < deadline, http.get(location).json()
-            time.sleep(0.25)
-        lines = [json.loads(x) for x in http.get(location + "/results").text.splitlines()]
+        lines = run_batch(http, {"items": [{"html": p} for p in pages]}, timeout_s=120)
     assert [line["state"] for line in lines] == ["done"] * 3, lines
     translated = [len(line["result"]["translation"]) for line in lines]
     assert all(n >= 3 for n in translated), translated
