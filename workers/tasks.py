@@ -335,7 +335,7 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
             job.batch.index, job_id, job.key, own_key, job.options, prepared, job.batch.group
         )
         ctx.jobs.mark_waiting(job_id, "cluster", 0.2)
-        _arrive(ctx, job.batch, item)
+        _arrive(ctx.plans, ctx.queues, job.batch, item)
         return False
     summarize_and_store(ctx, job_id, prepared, job.options, own_key, clock)
     return True
@@ -371,12 +371,14 @@ def summarize_and_store(
 # --------------------------------------------------------------------------- batch plans
 
 
-def _arrive(ctx: WorkerContext, place: BatchPlace, item: PlannedItem | None) -> None:
+def _arrive(
+    plans: BatchPlans, queues: QueueConfig, place: BatchPlace, item: PlannedItem | None
+) -> None:
     """Count a batch item in (None: it failed); the last one sends the plan."""
-    if ctx.plans.arrive(place.batch_id, place.index, item) and _app is not None:
+    if plans.arrive(place.batch_id, place.index, item) and _app is not None:
         # On the interactive queue: a plan takes a moment and must not wait behind
         # other batches' articles.
-        _app.send_task(TASK_PLAN_BATCH, args=[place.batch_id], queue=ctx.queues.interactive)
+        _app.send_task(TASK_PLAN_BATCH, args=[place.batch_id], queue=queues.interactive)
 
 
 def send_planned(batch_id: str, indices: list[int], queues: QueueConfig) -> None:
@@ -522,13 +524,24 @@ def inject_fault(spec: str, article: ArticleInput) -> None:
 
 
 def _finish(ctx: WorkerContext, job_id: str, key: str | None) -> None:
+    _after_job(ctx.jobs, ctx.batches, ctx.plans, ctx.queues, job_id, key)
+
+
+def _after_job(
+    jobs: JobStore,
+    batches: BatchStore,
+    plans: BatchPlans,
+    queues: QueueConfig,
+    job_id: str,
+    key: str | None,
+) -> None:
     """After done or failed: free the single-flight marker, settle batches, finish the
     jobs of near-duplicates that share this one's summary."""
     if key:
-        ctx.jobs.release(key, job_id)
-    for batch_id in ctx.batches.job_finished(job_id):
-        _notify_if_wanted(ctx.batches, batch_id, ctx.queues)
-    finish_followers(ctx.jobs, ctx.batches, ctx.plans, job_id, ctx.queues)
+        jobs.release(key, job_id)
+    for batch_id in batches.job_finished(job_id):
+        _notify_if_wanted(batches, batch_id, queues)
+    finish_followers(jobs, batches, plans, job_id, queues)
 
 
 def _notify_if_wanted(batches: BatchStore, batch_id: str, queues: QueueConfig) -> None:
@@ -671,8 +684,8 @@ def _on_task_failure(
             return
         _time_out_job(jobs, batches, plans, limits, job_id, key)
         place = _batch_place(args)
-        if place is not None and plans.arrive(place.batch_id, place.index, None) and _app:
-            _app.send_task(TASK_PLAN_BATCH, args=[place.batch_id], queue=limits.interactive)
+        if place is not None:
+            _arrive(plans, limits, place, None)
         client.close()
     except redis.RedisError as exc:
         log.warning("could not record the time-out of task %s: %s", args, exc)
@@ -698,11 +711,7 @@ def _time_out_job(
         ),
     )
     jobs.client.hincrby(jobs.keys.stats, "jobs_failed", 1)
-    if key:
-        jobs.release(key, job_id)
-    for batch_id in batches.job_finished(job_id):
-        _notify_if_wanted(batches, batch_id, limits)
-    finish_followers(jobs, batches, plans, job_id, limits)
+    _after_job(jobs, batches, plans, limits, job_id, key)
 
 
 def _time_out_chunk(
@@ -801,7 +810,7 @@ def register_tasks(app: Celery) -> None:
             ctx = context()
             record = ctx.jobs.get(job_id)
             if record is None or record.finished:
-                _arrive(ctx, place, None)
+                _arrive(ctx.plans, ctx.queues, place, None)
 
     @app.task(name=TASK_PLAN_BATCH, bind=True, max_retries=None)
     def plan(self: Task, batch_id: str) -> None:

@@ -174,10 +174,9 @@ class _PlannedSender:
 
     def send(self, index: int, group: bool) -> SendSummary:
         def send(job: SummaryJob, job_id: str, queue: str) -> None:
-            if not self.opened:
-                self.plans.expect(self.batch_id)  # the adding token
-                self.opened = True
-            self.plans.expect(self.batch_id)
+            # The first item also takes the adding token, given back by ``close``.
+            self.plans.expect(self.batch_id, 1 if self.opened else 2)
+            self.opened = True
             place = BatchPlace(batch_id=self.batch_id, index=index, group=group)
             self.state.queue.send_summary(job.model_copy(update={"batch": place}), job_id, queue)
 
