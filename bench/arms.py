@@ -250,7 +250,7 @@ def measure_ctranslate2(
             path,
             device=plan.device,
             compute_type=plan.ct2_compute_type,
-            intra_threads=plan.threads,
+            cores=plan.threads,
             generation_overrides=plan.lengths.ctranslate2_overrides(role),
         )
     translator, summarizer = engines["translation"], engines["summary"]

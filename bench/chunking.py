@@ -61,7 +61,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         path,
         device="cpu",
         compute_type="int8",
-        intra_threads=args.threads or threads_per_process(1),
+        cores=args.threads or threads_per_process(1),
         generation_overrides=lengths.ctranslate2_overrides("translation"),
     )
     engine.generate(articles[0].sentences[:4])  # warm-up

@@ -72,7 +72,7 @@ def measure_service(
                 for role in ("translation", "summary")
             },
             "compute_type": plan.ct2_compute_type,
-            "intra_threads": threads,
+            "cores": threads,
         }
         worker = _start(
             [
@@ -310,7 +310,7 @@ def _run_worker(options: dict[str, Any], concurrency: int) -> None:
             **lengths.get(spec.role, {}),
         }
         kwargs["compute_type"] = options["compute_type"]
-        kwargs["intra_threads"] = options["intra_threads"]
+        kwargs["cores"] = options["cores"]
         kwargs.pop("torch_threads", None)
         engine: CTranslate2Engine = ct2_load(CTranslate2Engine, spec, path, **kwargs)
         return engine

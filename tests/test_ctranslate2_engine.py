@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from models.convert import convert, convert_model, ct2_path, locate_ct2
-from models.engines.ctranslate2_engine import CTranslate2Engine, decoding_options
+from models.engines.ctranslate2_engine import (
+    CTranslate2Engine,
+    decoding_options,
+    default_max_batch_tokens,
+    thread_layout,
+)
 from models.engines.transformers_engine import TransformersEngine
 from models.errors import ModelNotFound
 from models.specs import ModelSpec, get_spec
@@ -84,6 +89,43 @@ def test_outputs_come_back_in_input_order(role: str, ct2_dir: Path) -> None:
     by_text = dict(zip(texts, engine.generate(texts, max_new_tokens=8), strict=True))
     assert engine.generate(shuffled, max_new_tokens=8) == [by_text[t] for t in shuffled]
     assert engine.generate([]) == []
+
+
+def test_thread_layout_runs_a_batch_per_core_and_keeps_long_inputs_on_every_core() -> None:
+    translation, summary = get_spec("translation"), get_spec("summary")
+    assert thread_layout(translation, 2, "cpu") == (2, 1)
+    assert thread_layout(summary, 2, "cpu") == (2, 2)
+    assert thread_layout(get_spec("direct-summary"), 4, "cpu") == (4, 4)
+    assert thread_layout(translation, 1, "cpu") == (1, 1)
+    assert thread_layout(summary, 8, "cuda") == (1, 8)
+    with pytest.raises(ValueError, match="cores must be ≥ 1"):
+        thread_layout(translation, 0, "cpu")
+
+
+def test_a_cpu_batch_holds_one_input_window() -> None:
+    assert default_max_batch_tokens(get_spec("translation"), "cpu") == 512
+    assert default_max_batch_tokens(get_spec("summary"), "cpu") == 1024
+    assert default_max_batch_tokens(get_spec("summary"), "cuda") == 16384
+
+
+def test_load_spreads_its_cores_and_parallel_batches_change_no_output(ct2_dir: Path) -> None:
+    spec = get_spec("translation")
+    path = locate_ct2(spec, ct2_dir, "float32")
+    assert path is not None
+
+    def load(**threads: int) -> CTranslate2Engine:
+        return CTranslate2Engine.load(
+            spec, path, device="cpu", compute_type="float32", generation_overrides=GREEDY, **threads
+        )
+
+    parallel, serial = load(cores=2), load(cores=2, inter_threads=1, intra_threads=2)
+    assert parallel.threads == (2, 1) and parallel._translator.num_translators == 2
+    assert serial.threads == (1, 2) and serial._translator.num_translators == 1
+    assert parallel.max_batch_tokens == 512
+    # Enough sentences for several 512-token batches, run two at a time.
+    texts = [line for line in chinese_lines() if line][:60]
+    assert sum(parallel.count_tokens(t) for t in texts) > 2 * 512
+    assert parallel.generate(texts, max_new_tokens=8) == serial.generate(texts, max_new_tokens=8)
 
 
 def test_int8_runs_on_cpu_and_counts_tokens_like_the_checkpoint(

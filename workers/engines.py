@@ -179,7 +179,7 @@ def _load_generator(spec: ModelSpec, settings: Settings) -> TextGenerator:
                 spec,
                 ct2,
                 device=settings.device,
-                intra_threads=settings.engine_threads,
+                cores=settings.engine_threads,
                 generation_overrides=settings.generation_overrides(),
             )
         path = locate(spec, settings.resolved_model_dir())
