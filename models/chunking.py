@@ -7,7 +7,8 @@ Three tools, each measuring with the model's own tokenizer (``count_tokens``):
   pieces joined give the sentence back exactly.
 - ``chunk_by_tokens`` groups consecutive sentences under a token budget.
 - ``map_reduce_summary`` summarizes each chunk, then the partial summaries,
-  until everything fits one window: long articles are never truncated.
+  until everything fits one window: long articles are never truncated
+  (``map_reduce_steps``: the same, as steps that ``models.stepwise`` drives).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from models.engines.base import TextGenerator
+from models.stepwise import GenerateCall, Steps, run_steps
 
 CountTokens = Callable[[str], int]
 
@@ -131,6 +133,14 @@ def map_reduce_summary(
     summaries are joined and summarized again, in groups if they still do not
     fit (reduce), until one input holds them all. Nothing is truncated.
     """
+    return run_steps(map_reduce_steps(text_sentences, summarizer, reserve_tokens=reserve_tokens))
+
+
+def map_reduce_steps(
+    text_sentences: Sequence[str], summarizer: TextGenerator, *, reserve_tokens: int = 16
+) -> Steps[tuple[str, int]]:
+    """``map_reduce_summary`` as steps (``models.stepwise``): it yields each call to
+    the summarizer instead of making it, so that many articles' calls can be joined."""
     sentences = [s.strip() for s in text_sentences if s.strip()]
     if not sentences:
         raise ValueError("nothing to summarize: every sentence is empty")
@@ -141,7 +151,7 @@ def map_reduce_summary(
             f"{summarizer.max_input_tokens}-token window; at least 8 are needed"
         )
     chunks = _pack(sentences, summarizer, budget)
-    partials = _summaries(summarizer, chunks, max_new_tokens=None)
+    partials = yield from _summaries(summarizer, chunks, max_new_tokens=None)
     if len(chunks) == 1:
         return (partials[0] if partials else ""), 1
     max_new_tokens: int | None = None
@@ -150,13 +160,13 @@ def map_reduce_summary(
             return "", len(chunks)
         groups = _pack(partials, summarizer, budget)
         if len(groups) == 1:
-            final = _summaries(summarizer, groups, max_new_tokens=None)
+            final = yield from _summaries(summarizer, groups, max_new_tokens=None)
             return (final[0] if final else ""), len(chunks)
         if len(groups) >= len(partials):
             # No two partials fit together: the model's summaries are too long
             # for this window; shorten them before the next round.
             max_new_tokens = max(1, budget // 8)
-        partials = _summaries(summarizer, groups, max_new_tokens=max_new_tokens)
+        partials = yield from _summaries(summarizer, groups, max_new_tokens=max_new_tokens)
     raise RuntimeError(
         f"the summaries of {len(chunks)} chunks did not fit {summarizer.model_id}'s window "
         f"after {_MAX_ROUNDS} rounds of reduction"
@@ -165,8 +175,8 @@ def map_reduce_summary(
 
 def _summaries(
     summarizer: TextGenerator, texts: list[str], *, max_new_tokens: int | None
-) -> list[str]:
-    outputs = summarizer.generate(texts, max_new_tokens=max_new_tokens)
+) -> Steps[list[str]]:
+    outputs = yield GenerateCall(summarizer, texts, max_new_tokens)
     return [text.strip() for text in outputs if text.strip()]
 
 

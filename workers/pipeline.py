@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from models.chunking import map_reduce_summary, split_long_sentence
+from models.chunking import map_reduce_steps, split_long_sentence
 from models.engines.base import TextGenerator, can_score
+from models.stepwise import Steps, run_steps
 from workers.checks import check_names, check_numbers
 from workers.contract import (
     Article,
@@ -413,6 +414,32 @@ def summarize_prepared(
     ``review_confidence``: the confidence below which a sentence is flagged
     (``workers.review``).
     """
+    return run_steps(
+        summary_steps(
+            prepared,
+            options,
+            engines,
+            key=key,
+            progress=progress,
+            base_glossary=base_glossary,
+            review_confidence=review_confidence,
+        )
+    )
+
+
+def summary_steps(
+    prepared: PreparedArticle,
+    options: SummaryOptions,
+    engines: Engines,
+    *,
+    key: str,
+    progress: Progress | None = None,
+    base_glossary: Mapping[str, str] | None = None,
+    review_confidence: float = DEFAULT_REVIEW_CONFIDENCE,
+) -> Steps[SummaryResult]:
+    """``summarize_prepared`` as steps (``models.stepwise``): the summarizer's calls
+    are yielded, so that a chunk of batch articles can share them
+    (``workers.summarize_together``). Translation calls are made directly."""
     started = time.perf_counter()
     report = progress or _noop_progress
     strategy, warnings = choose_strategy(options, engines)
@@ -442,7 +469,7 @@ def summarize_prepared(
     else:
         _, extractive = _extractive_summary(run, options.sentences)
         zh_brief = extractive.zh
-        summary = _run_model_strategy(run, strategy)
+        summary = yield from _model_strategy_steps(run, strategy)
         summary.zh = zh_brief
 
     report("check", 0.9)
@@ -494,11 +521,11 @@ def _why_no_translation(options: SummaryOptions, engines: Engines, strategy: str
     )
 
 
-def _run_model_strategy(run: _Run, strategy: Strategy) -> Summary:
+def _model_strategy_steps(run: _Run, strategy: Strategy) -> Steps[Summary]:
     engines, prepared = run.engines, run.prepared
     if strategy == "direct":
         assert engines.direct is not None
-        text, _ = map_reduce_summary(prepared.sentences, engines.direct)
+        text, _ = yield from map_reduce_steps(prepared.sentences, engines.direct)
         return Summary(
             en=text,
             method="direct",
@@ -513,7 +540,7 @@ def _run_model_strategy(run: _Run, strategy: Strategy) -> Summary:
             english = [prepared.sentences[i] for i in picked]
         else:
             english, _ = run.translate([prepared.sentences[i] for i in picked])
-        text, _ = map_reduce_summary(english, engines.summarizer)
+        text, _ = yield from map_reduce_steps(english, engines.summarizer)
         return Summary(
             en=text,
             method=strategy,
@@ -522,7 +549,7 @@ def _run_model_strategy(run: _Run, strategy: Strategy) -> Summary:
     if run.english is None:
         run.english, run.confidence = run.translate(prepared.sentences)
     english = run.english
-    text, _ = map_reduce_summary(english, engines.summarizer)
+    text, _ = yield from map_reduce_steps(english, engines.summarizer)
     return Summary(
         en=text,
         method=strategy,
