@@ -86,6 +86,15 @@ def test_only_sentences_translated_one_by_one_are_sent_ahead(server: EmbeddedRed
     engines.summarizer = RecordingTranslator()
     summary_first = [(articles[0][0], SummaryOptions(strategy="summarize-then-translate"))]
     assert sentences_to_pretranslate(summary_first, engines) == []
+    # A title is translated by every strategy that translates: it goes first.
+    titled = prepared(articles[0][0].text)
+    titled.title = "思想再洗礼 使命再升华"
+    summary_first = [(titled, SummaryOptions(strategy="summarize-then-translate"))]
+    assert sentences_to_pretranslate(summary_first, engines) == [titled.title]
+    with_title = [(titled, SummaryOptions(strategy="extractive"))]
+    assert sentences_to_pretranslate(with_title, engines) == [titled.title, *first]
+    untranslated = [(titled, SummaryOptions(strategy="extractive", translate=False))]
+    assert sentences_to_pretranslate(untranslated, engines) == []
 
 
 def test_the_chunk_goes_to_the_model_once_and_results_do_not_change(

@@ -11,7 +11,8 @@ sentences remembered. Results are those of the per-article runs: the same
 sentences, pieces and engine settings, only batched together.
 
 Only sentences the pipeline translates one by one are sent: none for English
-articles, for ``translate=false`` or for strategies that translate a summary.
+articles, for ``translate=false`` or for strategies that translate a summary
+(their titles still are).
 Sentences with glossary terms are sent too: the glossary wrapper translates
 every sentence as it is first, and only redoes, with placeholders, one whose
 English lacks a term.
@@ -32,11 +33,14 @@ _SENTENCE_BY_SENTENCE = ("translate-then-summarize", "extractive")
 def sentences_to_pretranslate(
     articles: Sequence[tuple[PreparedArticle, SummaryOptions]], engines: Engines
 ) -> list[str]:
-    """The distinct sentences the articles' runs will translate one by one, in order."""
+    """The distinct sentences (and titles) the articles' runs will translate one by one,
+    in order."""
     wanted: dict[str, None] = {}
     for prepared, options in articles:
         if prepared.language == "en" or not options.translate:
             continue
+        if prepared.title:  # every strategy that translates translates the title
+            wanted.setdefault(prepared.title, None)
         strategy, _ = choose_strategy(options, engines)
         if strategy not in _SENTENCE_BY_SENTENCE:
             continue

@@ -71,6 +71,7 @@ from workers.contract import (
     ErrorBody,
     SummaryJob,
     SummaryOptions,
+    SummaryResult,
 )
 from workers.engines import Engines, load_engines
 from workers.errors import NewsumError, TransientError
@@ -86,6 +87,7 @@ from workers.pipeline import (
 from workers.pretranslate import pretranslate
 from workers.segment import split_sentences
 from workers.settings import Settings
+from workers.summarize_together import ChunkArticle, summarize_together
 from workers.translation_memory import TranslationMemory
 
 log = logging.getLogger("newsum.worker")
@@ -348,11 +350,15 @@ def summarize_and_store(
     options: SummaryOptions,
     own_key: str,
     clock: _StageClock,
+    *,
+    computed: SummaryResult | None = None,
 ) -> None:
-    """Summarize a prepared article (or find it cached), store it, mark the job done."""
+    """Summarize a prepared article (or find it cached), store it, mark the job done.
+
+    ``computed``: its result, already made with its chunk (``_summarize_chunk``)."""
     ckey = content_key(prepared.text, options, ctx.info.fingerprint)
-    result = ctx.cache.get(ckey)
-    cached = result is not None
+    result = computed or ctx.cache.get(ckey)
+    cached = computed is None and result is not None
     if result is None:
         result = summarize_prepared(
             prepared,
@@ -427,14 +433,20 @@ def plan_batch_items(ctx: WorkerContext, batch_id: str) -> None:
     )
 
 
+# The stage of a chunk's jobs while their summaries are made together.
+TOGETHER_STAGE = "summarize_together"
+
+
 def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> None:
     """A chunk of a batch's planned articles: their sentences translated together,
-    then each summarized under its own job's failure policy. Past the chunk's soft
-    time limit, the articles not yet summarized are sent again one task each."""
+    their summaries made together, then each stored under its own job's failure
+    policy (an article whose joint run failed runs alone there). Past the chunk's
+    soft time limit, the articles not yet summarized are sent again one task each."""
     ctx = context()
     items = [item for item in ctx.plans.get(batch_id, indices) if item is not None]
     records = ctx.jobs.get_many([item.job_id for item in items])
     live = [i for i, r in zip(items, records, strict=True) if r is None or not r.finished]
+    computed: dict[str, SummaryResult] = {}
     if len(live) > 1:
         try:
             sent = pretranslate([(i.prepared, i.options) for i in live], ctx.engines)
@@ -449,13 +461,28 @@ def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> No
             return
         except Exception as exc:  # each article translates its own, and fails on its own
             log.warning("batch %s: translating the chunk together failed: %s", batch_id, exc)
+        try:
+            computed = _summarize_chunk(ctx, batch_id, live)
+        except SoftTimeLimitExceeded:
+            _send_each(batch_id, live, ctx.queues)
+            return
+        except Exception as exc:  # each article runs on its own, and fails on its own
+            log.warning("batch %s: summarizing the chunk together failed: %s", batch_id, exc)
     for position, item in enumerate(live):
 
         def work(ctx: WorkerContext, item: PlannedItem = item) -> None:
             ctx.jobs.mark_running(item.job_id, "summarize")
             ctx.client.hincrby(ctx.keys.stats, "summaries_run", 1)
             clock = _StageClock(ctx, item.job_id)
-            summarize_and_store(ctx, item.job_id, item.prepared, item.options, item.own_key, clock)
+            summarize_and_store(
+                ctx,
+                item.job_id,
+                item.prepared,
+                item.options,
+                item.own_key,
+                clock,
+                computed=computed.pop(item.job_id, None),
+            )
 
         _guarded(task, item.job_id, item.key, work, counter="deliveries_summarize")
         ctx.plans.drop(batch_id, item.index)
@@ -463,6 +490,65 @@ def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> No
         if record is not None and record.error is not None and record.error.code == "timeout":
             _send_each(batch_id, live[position + 1 :], ctx.queues)
             return
+
+
+def _summarize_chunk(
+    ctx: WorkerContext, batch_id: str, items: Sequence[PlannedItem]
+) -> dict[str, SummaryResult]:
+    """The summaries of a chunk's articles not cached yet, made together
+    (``workers.summarize_together``): job id → result, for those that succeeded.
+
+    Meanwhile their jobs run in stage ``summarize_together``. A joint run cut short
+    is not tried again: a chunk killed at its hard time limit sends those articles
+    again rather than failing them (``_time_out_chunk``), and after a lost worker
+    (the task redelivered) they run one by one, each under its own delivery count.
+    """
+    engines = ctx.engines
+    if engines.summarizer is None and engines.direct is None:
+        return {}  # the extractive engine makes no model calls to join
+    wanted: dict[str, tuple[str, PlannedItem]] = {}  # content key → (job id, item)
+    for item in items:
+        ckey = content_key(item.prepared.text, item.options, ctx.info.fingerprint)
+        if ckey not in wanted and ctx.cache.get_raw(ckey) is None:
+            wanted[ckey] = (item.job_id, item)
+    if len(wanted) < 2:
+        return {}
+    job_ids = [job_id for job_id, _ in wanted.values()]
+    with ctx.client.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.hincrby(ctx.keys.job(job_id), "deliveries_together", 1)
+        tries = pipe.execute()
+    if any(int(n) > 1 for n in tries):
+        log.warning("batch %s: a joint summary run was cut short; one by one now", batch_id)
+        return {}
+    for job_id in job_ids:
+        ctx.jobs.mark_running(job_id, TOGETHER_STAGE)
+        ctx.client.hset(ctx.keys.job(job_id), "worker_pid", os.getpid())
+    started = time.perf_counter()
+    results = summarize_together(
+        [ChunkArticle(i.prepared, i.options, ckey) for ckey, (_, i) in wanted.items()],
+        ctx.engines,
+        base_glossary=server_glossary(ctx.settings),
+        review_confidence=ctx.settings.review_confidence,
+        stop_on=(SoftTimeLimitExceeded,),
+    )
+    elapsed = time.perf_counter() - started
+    computed: dict[str, SummaryResult] = {}
+    for (job_id, _), result in zip(wanted.values(), results, strict=True):
+        if isinstance(result, SummaryResult):
+            computed[job_id] = result
+        else:
+            log.info("batch %s: job %s runs alone after: %s", batch_id, job_id, result)
+    log.info("batch %s: %d articles summarized together in %.1f s", batch_id, len(wanted), elapsed)
+    try:  # /metrics: newsum_events{event="summaries_together"}, stage summarize_together
+        with ctx.client.pipeline(transaction=False) as pipe:
+            pipe.hincrby(ctx.keys.stats, "summaries_together", len(computed))
+            pipe.hincrbyfloat(ctx.keys.stage_seconds, "summarize_together", elapsed)
+            pipe.hincrby(ctx.keys.stage_count, "summarize_together", 1)
+            pipe.execute()
+    except redis.RedisError:  # numbers are nice to have; the results are not
+        pass
+    return computed
 
 
 def _send_each(batch_id: str, items: Sequence[PlannedItem], queues: QueueConfig) -> None:
@@ -724,7 +810,8 @@ def _time_out_chunk(
     records = jobs.get_many([i.job_id for i in items])
     not_reached = []
     for item, record in zip(items, records, strict=True):
-        if record is not None and record.state == "running":
+        # Articles summarized together were not what ran over: sent again, each alone.
+        if record is not None and record.state == "running" and record.stage != TOGETHER_STAGE:
             _time_out_job(jobs, batches, plans, limits, item.job_id, item.key)
             plans.drop(batch_id, item.index)
         elif record is None or not record.finished:

@@ -25,6 +25,7 @@
     normalize: "normalizing",
     segment: "splitting sentences",
     summarize: "summarizing",
+    summarize_together: "summarizing, with other articles of its batch",
     translate: "translating",
     check: "checking names and numbers",
     store: "storing",

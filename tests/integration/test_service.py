@@ -449,6 +449,7 @@ def test_a_chunk_of_batch_pages_is_translated_together(translator_stack: Stack) 
             f"<article>{paragraphs}</article></body></html>"
         )
     hits_before = translator_stack.stat("tm_hit")
+    together_before = translator_stack.stat("summaries_together")
     with translator_stack.http() as http:
         lines = run_batch(http, {"items": [{"html": p} for p in pages]}, timeout_s=120)
     assert [line["state"] for line in lines] == ["done"] * 3, lines
@@ -457,3 +458,7 @@ def test_a_chunk_of_batch_pages_is_translated_together(translator_stack: Stack) 
     # One worker task took the three articles: their sentences went to the model
     # in one call, and each article's own run found its sentences remembered.
     assert translator_stack.stat("tm_hit") - hits_before >= sum(translated)
+    # Their summaries were made together too, each stored as its own job's result.
+    assert translator_stack.stat("summaries_together") - together_before == 3
+    assert all(line["result"]["summary"]["method"] == "translate-then-summarize" for line in lines)
+    assert all(line["result"]["summary"]["en"] for line in lines)
