@@ -100,6 +100,42 @@ def _time_articles(plan: Plan, run: Callable[[BenchArticle], object]) -> tuple[f
     return time.perf_counter() - started, latencies
 
 
+def _time_chunks(
+    plan: Plan, run: Callable[[list[BenchArticle]], object]
+) -> tuple[float, list[float]]:
+    """The articles ``plan.chunk_articles`` at a time; each article's latency is its
+    chunk's (none is done before the chunk is)."""
+    latencies: list[float] = []
+    size = max(1, plan.chunk_articles)
+    started = time.perf_counter()
+    for start in range(0, len(plan.articles), size):
+        chunk = plan.articles[start : start + size]
+        t0 = time.perf_counter()
+        run(chunk)
+        latencies.extend([(time.perf_counter() - t0) * 1000.0] * len(chunk))
+    return time.perf_counter() - started, latencies
+
+
+def run_chunk(translator: Any, summarizer: Any) -> Callable[[list[BenchArticle]], None]:
+    """What a batch worker asks of its engines for a chunk of articles: every
+    sentence in one translate call (``workers.pretranslate``), every summary input in
+    one summarize call (``workers.summarize_together``)."""
+
+    def run(chunk: list[BenchArticle]) -> None:
+        translator.generate([s for article in chunk for s in article.sentences])
+        summarizer.generate([article.summary_input for article in chunk])
+
+    return run
+
+
+def _chunk_note(plan: Plan) -> str:
+    return (
+        f"articles {plan.chunk_articles} at a time, as a batch worker takes a chunk "
+        "(NEWSUM_BATCH_CHUNK_ARTICLES): the chunk's sentences in one translate call, its "
+        "summaries in one summarize call; each article's latency is its chunk's"
+    )
+
+
 # ---------------------------------------------------------------- transformers child
 
 
@@ -163,19 +199,15 @@ def measure_transformers(
         ],
     )
 
-    # (2) newsum's transformers engine: batched and length-sorted.
-    def run(article: BenchArticle) -> None:
-        translator.generate(article.sentences)
-        summarizer.generate([article.summary_input])
-
-    seconds, latencies = _time_articles(plan, run)
+    # (2) newsum's transformers engine: batched and length-sorted, a chunk at a time.
+    seconds, latencies = _time_chunks(plan, run_chunk(translator, summarizer))
     batched = ArmResult(
         articles=len(plan.articles),
         seconds=seconds,
         generated_tokens=sum(tokens_per_article(plan, a) for a in plan.articles),
         latencies_ms=latencies,
         peak_rss_mib=peak_rss_mib(),
-        notes=checked,
+        notes=[_chunk_note(plan), *checked],
         extra=_gpu_memory(plan),
     )
     return {"naive": naive.summary(), "transformers": batched.summary()}
@@ -261,23 +293,44 @@ def measure_ctranslate2(
     pipeline = prepare_pipeline(plan, translator, summarizer)
     before_timing()
 
-    def run(article: BenchArticle) -> None:
-        translator.generate(article.sentences)
-        summarizer.generate([article.summary_input])
-
-    seconds, latencies = _time_articles(plan, run)
+    seconds, latencies = _time_chunks(plan, run_chunk(translator, summarizer))
+    one_at_a_time = _one_at_a_time(plan, translator, summarizer)
     ct2 = ArmResult(
         articles=len(plan.articles),
         seconds=seconds,
         generated_tokens=sum(tokens_per_article(plan, a) for a in plan.articles),
         latencies_ms=latencies,
         peak_rss_mib=peak_rss_mib(),
-        notes=[f"compute type {translator.compute_type} on {translator.device}", *checked],
-        extra={"rss_after_load_mib": round(loaded_rss, 1)},
+        notes=[
+            f"compute type {translator.compute_type} on {translator.device}; threads "
+            f"(batches at once, per batch): translator {translator.threads}, summarizer "
+            f"{summarizer.threads}; batches of ≤ {translator.max_batch_tokens} / "
+            f"{summarizer.max_batch_tokens} source tokens",
+            _chunk_note(plan),
+            f"one article at a time (a reader's request): {one_at_a_time['articles_per_min']} "
+            f"articles/min, p50 {one_at_a_time['p50_ms']} ms",
+            *checked,
+        ],
+        extra={"rss_after_load_mib": round(loaded_rss, 1), "one_at_a_time": one_at_a_time},
     )
     return {
         "ctranslate2": ct2.summary(),
         "pipeline": pipeline if isinstance(pipeline, dict) else pipeline(),
+    }
+
+
+def _one_at_a_time(plan: Plan, translator: Any, summarizer: Any) -> dict[str, Any]:
+    """The same engines, one article per call pair: what a reader's request costs."""
+
+    def run(article: BenchArticle) -> None:
+        translator.generate(article.sentences)
+        summarizer.generate([article.summary_input])
+
+    seconds, latencies = _time_articles(plan, run)
+    return {
+        "articles_per_min": round(len(plan.articles) / (seconds / 60.0), 2),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
     }
 
 

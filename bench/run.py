@@ -13,8 +13,12 @@ What it measures, on the same articles and the same forced output lengths
 1. ``naive``        every sentence its own transformers ``generate()``, batch 1, fp32;
                     timed on a subset of sentences, per-article figures extrapolated
                     (the output says so).
-2. ``transformers`` newsum's TransformersEngine, batched and length-sorted, fp32.
-3. ``ctranslate2``  newsum's CTranslate2Engine, int8 on CPU.
+2. ``transformers`` newsum's TransformersEngine, batched and length-sorted, fp32,
+                    articles a chunk at a time as a batch worker takes them
+                    (``--chunk-articles``, 4): one translate call for the chunk's
+                    sentences, one summarize call for its summaries.
+3. ``ctranslate2``  newsum's CTranslate2Engine, int8 on CPU, the same way (and
+                    one article at a time, a reader's request, in its notes).
    ``pipeline``     the whole in-process pipeline on the CTranslate2 engines
                     (extract → segment → translate → map-reduce summary → checks):
                     the work one worker does per article.
@@ -60,6 +64,13 @@ CHILD_ARMS = {"transformers": ("naive", "transformers"), "ctranslate2": ("ctrans
 TURN_TIMEOUT_S = 3600.0
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(
@@ -84,6 +95,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--naive-articles", type=int, default=None, help="1")
     parser.add_argument("--naive-sentences", type=int, default=None, help="8 (quick: 2)")
     parser.add_argument("--threads", type=int, default=0, help="0: every core")
+    parser.add_argument(
+        "--chunk-articles",
+        type=_at_least_one,
+        default=4,
+        help="articles the transformers and ctranslate2 arms take at a time, as a batch "
+        "worker's chunk (NEWSUM_BATCH_CHUNK_ARTICLES, 4); 1: one by one",
+    )
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (service)")
     parser.add_argument(
@@ -146,6 +164,7 @@ def make_plan(args: argparse.Namespace) -> tuple[Plan, list[str]]:
         naive_sentences=_pick(args.naive_sentences, 8, 2, quick),
         threads=args.threads or threads_per_process(1),
         warm_up=not quick,
+        chunk_articles=args.chunk_articles,
     )
     return plan, notes + article_notes
 
@@ -370,6 +389,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "device": plan.device,
         "ct2_compute_type": plan.ct2_compute_type,
         "threads": plan.threads,
+        "chunk_articles": plan.chunk_articles,
         "beams": lengths.beams,
         "articles": len(plan.articles),
         "sentences_per_article": len(plan.articles[0].sentences),

@@ -88,6 +88,9 @@ class Plan:
     naive_sentences: int
     threads: int
     notes: list[str] = field(default_factory=list)
+    # Arms transformers and ctranslate2 take the articles this many at a time, as a
+    # batch worker takes a chunk (NEWSUM_BATCH_CHUNK_ARTICLES): 1 = one by one.
+    chunk_articles: int = 4
     # A warm-up call per engine after the length check (which runs both models too):
     # --quick leaves it out.
     warm_up: bool = True
