@@ -327,8 +327,10 @@ def _one_at_a_time(plan: Plan, translator: Any, summarizer: Any) -> dict[str, An
         summarizer.generate([article.summary_input])
 
     seconds, latencies = _time_articles(plan, run)
+    tokens = sum(tokens_per_article(plan, a) for a in plan.articles)
     return {
         "articles_per_min": round(len(plan.articles) / (seconds / 60.0), 2),
+        "tokens_per_s": round(tokens / seconds, 1),
         "p50_ms": round(percentile(latencies, 50), 1),
         "p95_ms": round(percentile(latencies, 95), 1),
     }

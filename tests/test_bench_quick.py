@@ -76,7 +76,7 @@ def test_quick_run_on_tiny_models_reports_every_arm(
     assert report["setup"]["chunk_articles"] == 4
     assert ct2["p50_ms"] == ct2["p95_ms"]  # one chunk: one latency for both
     alone = ct2["one_at_a_time"]
-    assert alone["articles_per_min"] > 0 and alone["p50_ms"] > 0
+    assert alone["articles_per_min"] > 0 and alone["p50_ms"] > 0 and alone["tokens_per_s"] > 0
     assert any(n.startswith("articles 4 at a time") for n in ct2["notes"])
     # --quick loads both children at once, then times them in turn.
     assert report["setup"]["parallel_load"] is True

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from tests.paths import seed_body
+from tests.test_batch_followers import RecordingApp
 from workers import tasks
 from workers.batch_plan import BatchPlans, PlannedItem
 from workers.batches import BatchStore
@@ -24,14 +25,6 @@ from workers.jobs import JobStore
 from workers.pipeline import PreparedArticle
 from workers.segment import article_sentences
 from workers.settings import Settings
-
-
-class RecordingApp:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Any, dict[str, Any]]] = []
-
-    def send_task(self, name: str, args: Any = None, **options: Any) -> None:
-        self.sent.append((name, args, options))
 
 
 class EchoModel:
