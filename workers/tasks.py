@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,6 +275,22 @@ def context() -> WorkerContext:
 # --------------------------------------------------------------------------- summaries
 
 
+def record_stage(
+    ctx: WorkerContext, stage: str, seconds: float, counters: Mapping[str, int] | None = None
+) -> None:
+    """Add a stage's run to /metrics (model and pipeline time per stage), with any
+    ``counters`` (events) in the same round trip; a Redis error loses only these."""
+    try:
+        with ctx.client.pipeline(transaction=False) as pipe:
+            pipe.hincrbyfloat(ctx.keys.stage_seconds, stage, seconds)
+            pipe.hincrby(ctx.keys.stage_count, stage, 1)
+            for event, count in (counters or {}).items():
+                pipe.hincrby(ctx.keys.stats, event, count)
+            pipe.execute()
+    except redis.RedisError:  # numbers are nice to have; the results are not
+        pass
+
+
 class _StageClock:
     """Turns progress callbacks into job updates and per-stage timings."""
 
@@ -301,14 +317,7 @@ class _StageClock:
     def _close_stage(self) -> None:
         if self.stage is None or self.stage == "done":
             return
-        elapsed = time.perf_counter() - self.since
-        try:
-            with self.ctx.client.pipeline(transaction=False) as pipe:
-                pipe.hincrbyfloat(self.ctx.keys.stage_seconds, self.stage, elapsed)
-                pipe.hincrby(self.ctx.keys.stage_count, self.stage, 1)
-                pipe.execute()
-        except redis.RedisError:
-            pass
+        record_stage(self.ctx, self.stage, time.perf_counter() - self.since)
 
     def finish(self) -> None:
         self._close_stage()
@@ -540,14 +549,8 @@ def _summarize_chunk(
         else:
             log.info("batch %s: job %s runs alone after: %s", batch_id, job_id, result)
     log.info("batch %s: %d articles summarized together in %.1f s", batch_id, len(wanted), elapsed)
-    try:  # /metrics: newsum_events{event="summaries_together"}, stage summarize_together
-        with ctx.client.pipeline(transaction=False) as pipe:
-            pipe.hincrby(ctx.keys.stats, "summaries_together", len(computed))
-            pipe.hincrbyfloat(ctx.keys.stage_seconds, "summarize_together", elapsed)
-            pipe.hincrby(ctx.keys.stage_count, "summarize_together", 1)
-            pipe.execute()
-    except redis.RedisError:  # numbers are nice to have; the results are not
-        pass
+    # /metrics: stage summarize_together, newsum_events{event="summaries_together"}.
+    record_stage(ctx, TOGETHER_STAGE, elapsed, {"summaries_together": len(computed)})
     return computed
 
 
