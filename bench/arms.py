@@ -91,22 +91,16 @@ def tokens_per_article(plan: Plan, article: BenchArticle) -> int:
 
 
 def _time_articles(plan: Plan, run: Callable[[BenchArticle], object]) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    started = time.perf_counter()
-    for article in plan.articles:
-        t0 = time.perf_counter()
-        run(article)
-        latencies.append((time.perf_counter() - t0) * 1000.0)
-    return time.perf_counter() - started, latencies
+    return _time_chunks(plan, lambda chunk: run(chunk[0]), size=1)
 
 
 def _time_chunks(
-    plan: Plan, run: Callable[[list[BenchArticle]], object]
+    plan: Plan, run: Callable[[list[BenchArticle]], object], *, size: int | None = None
 ) -> tuple[float, list[float]]:
-    """The articles ``plan.chunk_articles`` at a time; each article's latency is its
-    chunk's (none is done before the chunk is)."""
+    """The articles ``size`` (default ``plan.chunk_articles``) at a time; each
+    article's latency is its chunk's (none is done before the chunk is)."""
     latencies: list[float] = []
-    size = max(1, plan.chunk_articles)
+    size = max(1, plan.chunk_articles if size is None else size)
     started = time.perf_counter()
     for start in range(0, len(plan.articles), size):
         chunk = plan.articles[start : start + size]
@@ -321,18 +315,16 @@ def measure_ctranslate2(
 
 def _one_at_a_time(plan: Plan, translator: Any, summarizer: Any) -> dict[str, Any]:
     """The same engines, one article per call pair: what a reader's request costs."""
-
-    def run(article: BenchArticle) -> None:
-        translator.generate(article.sentences)
-        summarizer.generate([article.summary_input])
-
-    seconds, latencies = _time_articles(plan, run)
-    tokens = sum(tokens_per_article(plan, a) for a in plan.articles)
+    seconds, latencies = _time_chunks(plan, run_chunk(translator, summarizer), size=1)
+    summary = ArmResult(
+        articles=len(plan.articles),
+        seconds=seconds,
+        generated_tokens=sum(tokens_per_article(plan, a) for a in plan.articles),
+        latencies_ms=latencies,
+        peak_rss_mib=peak_rss_mib(),
+    ).summary()
     return {
-        "articles_per_min": round(len(plan.articles) / (seconds / 60.0), 2),
-        "tokens_per_s": round(tokens / seconds, 1),
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p95_ms": round(percentile(latencies, 95), 1),
+        name: summary[name] for name in ("articles_per_min", "tokens_per_s", "p50_ms", "p95_ms")
     }
 
 
