@@ -91,15 +91,24 @@ def test_outputs_come_back_in_input_order(role: str, ct2_dir: Path) -> None:
     assert engine.generate([]) == []
 
 
-def test_thread_layout_runs_a_batch_per_core_and_keeps_long_inputs_on_every_core() -> None:
-    translation, summary = get_spec("translation"), get_spec("summary")
-    assert thread_layout(translation, 2, "cpu") == (2, 1)
-    assert thread_layout(summary, 2, "cpu") == (2, 2)
-    assert thread_layout(get_spec("direct-summary"), 4, "cpu") == (4, 4)
-    assert thread_layout(translation, 1, "cpu") == (1, 1)
-    assert thread_layout(summary, 8, "cuda") == (1, 8)
+def test_thread_layout_runs_a_batch_per_core_on_cpu_and_one_batch_on_cuda() -> None:
+    assert thread_layout(2, "cpu") == (2, 1)
+    assert thread_layout(4, "cpu") == (4, 1)
+    assert thread_layout(1, "cpu") == (1, 1)
+    assert thread_layout(8, "cuda") == (1, 8)
     with pytest.raises(ValueError, match="cores must be ≥ 1"):
-        thread_layout(translation, 0, "cpu")
+        thread_layout(0, "cpu")
+
+
+def test_a_summarizer_on_cpu_runs_its_batches_one_core_each(ct2_dir: Path) -> None:
+    spec = get_spec("summary")
+    path = locate_ct2(spec, ct2_dir, "float32")
+    assert path is not None
+    engine = CTranslate2Engine.load(
+        spec, path, device="cpu", compute_type="float32", cores=2, generation_overrides=GREEDY
+    )
+    assert engine.threads == (2, 1)
+    assert engine._translator.num_translators == 2
 
 
 def test_a_cpu_batch_holds_one_input_window() -> None:

@@ -32,9 +32,9 @@ is all of them). With N worker processes on one machine pass
 ``cores=threads_per_process(N)`` (cores // N) so the processes do not fight over
 cores. How a model uses its cores is ``thread_layout``: on CPU it runs as many
 batches at once as it has cores (``inter_threads``; the replicas share one copy
-of the weights), each translator batch on one core, each summarizer batch on all
-of them. torch's own thread count (``NEWSUM_TORCH_THREADS``) is set once per
-process by the transformers engine and does not affect this engine.
+of the weights), each batch on one core. torch's own thread count
+(``NEWSUM_TORCH_THREADS``) is set once per process by the transformers engine and
+does not affect this engine.
 
 Devices: ``cpu`` computes in ``int8`` (float32 gains little on the AMD CPUs
 here: oneDNN is slow on the large output layer); ``cuda`` in ``int8_float16``
@@ -62,8 +62,6 @@ DEFAULT_COMPUTE_TYPE = {"cpu": "int8", "cuda": "int8_float16"}
 # Source tokens (padding included) per translate_batch chunk on a GPU, which wants
 # big batches. On CPU: one full input window (``default_max_batch_tokens``).
 CUDA_MAX_BATCH_TOKENS = 16384
-# Roles whose every input is a long text (a whole window), not a sentence.
-_LONG_INPUT_ROLES = frozenset({"summary", "direct-summary"})
 
 # A short input per architecture for the warm-up: Marian reads Chinese.
 _WARM_UP_TEXT = {"marian": "新闻。", "bart": "News.", "mt5": "新闻。"}
@@ -97,28 +95,26 @@ def default_max_batch_tokens(spec: ModelSpec, device: str) -> int:
     return CUDA_MAX_BATCH_TOKENS if device == "cuda" else spec.max_input_tokens
 
 
-def thread_layout(spec: ModelSpec, cores: int, device: str) -> tuple[int, int]:
-    """``(inter_threads, intra_threads)`` for a model of ``spec`` on ``cores`` cores.
+def thread_layout(cores: int, device: str) -> tuple[int, int]:
+    """``(inter_threads, intra_threads)`` for a model on ``cores`` cores.
 
-    CPU: as many batches at once as there are cores (``inter_threads``). A
-    translator's batch is short sentences: it runs on one core, since a second
-    OpenMP thread on such small matrices mostly waits. A summarizer's batch is one
-    long input: it keeps every core, so one article's summary is no slower than
-    with a single batch at a time, and two batches at once share the cores.
+    CPU: as many batches at once as there are cores (``inter_threads``; the
+    replicas share one copy of the weights), each on one core. A second OpenMP
+    thread in a batch mostly waits: a translator's batch is short sentences, and a
+    summarizer's decoding steps multiply a few rows (beams) by each weight matrix.
     CUDA: one batch at a time, ``cores`` host threads.
 
     Measured on 2 Xeon cores, int8, beam 4, real-size models (README,
-    Performance), against one 2,048-token batch at a time on both cores:
-    240 sentences 1.5x faster (23.9 s → 15.8 s) and 738 → 475 MiB at peak; four
-    1,000-token summaries in one call 1.2x faster (12.2 s → 10.0 s), one summary
-    about as fast (4.2 s → 4.4 s).
+    Performance): 240 sentences 1.5x faster than one 2,048-token batch at a time
+    on both cores (23.9 s → 15.8 s; 738 → 475 MiB at peak). A summarizer batch on
+    both cores gained nothing on one 1,000-token summary (5.3-5.8 s either way),
+    and two batches of two threads each on two cores made four summaries ~5 %
+    slower than two batches of one thread (10.8-11.1 s against 10.2-10.5 s).
     """
     if cores < 1:
         raise ValueError(f"cores must be ≥ 1, got {cores}")
     if device == "cuda":
         return 1, cores
-    if spec.role in _LONG_INPUT_ROLES:
-        return cores, cores
     return cores, 1
 
 
@@ -237,7 +233,7 @@ class CTranslate2Engine:
                     f"compute type {compute!r} is not supported on {resolved} here; "
                     f"choose one of {', '.join(sorted(supported))}"
                 )
-            inter, intra = thread_layout(spec, cores or threads_per_process(1), resolved)
+            inter, intra = thread_layout(cores or threads_per_process(1), resolved)
             threads = (inter_threads or inter, intra_threads or intra)
             translator = ctranslate2.Translator(
                 str(path),
