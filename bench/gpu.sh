@@ -7,14 +7,16 @@
 #   bench/gpu.sh --json          # extra flags go to every bench.run call
 #   PYTHON=/path/to/python bench/gpu.sh
 #
-# Needs a Python with torch built for CUDA and ctranslate2 >= 4.5 (its Linux
-# wheels carry CUDA 12; cuBLAS 12 and cuDNN 9 come with torch's nvidia-* wheels).
-# The CPU-only torch of the development venv cannot run this.
+# Needs a Python with torch built for CUDA, ctranslate2 (4.8's Linux wheel loads
+# cuBLAS 12, libcublas.so.12, at run time: a torch built for CUDA 12 brings it in
+# its nvidia-cublas-cu12 wheel; a CUDA 13 torch does not) and the project's
+# packages. The CPU-only torch of the development venv cannot run this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-.venv/bin/python}"
 
 "$PY" - <<'CHECK'
+import ctypes
 import sys
 
 import ctranslate2
@@ -27,6 +29,16 @@ if ctranslate2.get_cuda_device_count() == 0:
     problems.append("CTranslate2 sees no CUDA device")
 elif "float16" not in ctranslate2.get_supported_compute_types("cuda"):
     problems.append("CTranslate2 cannot compute in float16 on this GPU")
+try:
+    # CTranslate2 opens cuBLAS only at its first GPU matrix product: find out now,
+    # not after the models are built. torch, imported above, may have loaded it.
+    ctypes.CDLL("libcublas.so.12")
+except OSError:
+    problems.append(
+        f"CTranslate2 {ctranslate2.__version__} needs cuBLAS 12 (libcublas.so.12), not "
+        f"found (torch {torch.__version__}, CUDA {torch.version.cuda or 'none'}): install "
+        "nvidia-cublas-cu12 and put its lib folder on LD_LIBRARY_PATH"
+    )
 if problems:
     sys.exit("bench/gpu.sh: " + "; ".join(problems))
 print(f"GPU: {torch.cuda.get_device_name(0)}, ctranslate2 {ctranslate2.__version__}, torch {torch.__version__}")
