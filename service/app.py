@@ -15,6 +15,7 @@ from pathlib import Path
 import redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.deps import CeleryQueue, ServiceLimits, ServiceState, TaskQueue
@@ -27,6 +28,20 @@ from workers.celery_app import create_celery
 from workers.settings import Settings, load_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+class WebPageMount(Mount):
+    """The web page's files at "/", tried only when no API route answers the path.
+
+    A mount at "/" matches every path in full, so an API path asked with the wrong
+    method (``GET /v1/summaries``) would fall through to the files and read 404.
+    Matching only partially, the page lets the router answer such a request with
+    the API route's own 405 and ``Allow`` header; any other path still reaches it.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        return (Match.PARTIAL if match is Match.FULL else match), child_scope
 
 
 class _BodyTooLarge(Exception):
@@ -125,8 +140,13 @@ def create_app(
     install_error_handlers(app)
     for module in (summaries, batches, translate, health):
         app.include_router(module.router)
-    # The web page is mounted last so every API route wins over a file name.
-    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="static")
+    # The web page comes last and matches only partially: every API route wins over a
+    # file name, and a wrong method on an API path gets 405 rather than the page's 404.
+    app.router.routes.append(
+        WebPageMount(
+            "/", app=StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="static"
+        )
+    )
     app.add_middleware(MetricsMiddleware, metrics=lambda: metrics)
     app.add_middleware(BodyLimitMiddleware, limit=limits.max_body_bytes)
     install_security(app, settings.cors_origins)

@@ -128,7 +128,10 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
-        return error_response(ErrorBody(code=code, message=str(exc.detail)), exc.status_code)
+        response = error_response(ErrorBody(code=code, message=str(exc.detail)), exc.status_code)
+        # Starlette's own headers, such as a 405's Allow, go out with the error.
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(LibreTranslateError)
     async def _libre(_: Request, exc: LibreTranslateError) -> JSONResponse:

@@ -619,3 +619,23 @@ def test_batch_clustering_can_be_turned_off(h: Harness) -> None:
         headers={"content-type": "application/x-ndjson"},
     )
     assert r.status_code == 202 and len(h.sent("summary")) == 4
+
+
+def test_a_wrong_method_on_an_api_path_is_405_naming_the_right_one(h: Harness) -> None:
+    for method, path, allowed in (
+        ("GET", "/v1/summaries", "POST"),
+        ("DELETE", "/v1/jobs/nope", "GET"),
+        ("PUT", "/v1/batches", "POST"),
+    ):
+        r = h.http.request(method, path)
+        assert r.status_code == 405, (method, path, r.status_code)
+        assert error_of(r)["code"] == "method_not_allowed"
+        assert allowed in r.headers["allow"]
+
+
+def test_the_web_page_is_still_served_beside_the_api(h: Harness) -> None:
+    page = h.http.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert h.http.get("/app.js").status_code == 200
+    missing = h.http.get("/no-such-file.js")
+    assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
