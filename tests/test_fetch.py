@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from workers.errors import FetchFailed, InputTooLarge, InvalidRequest, UnsafeURL
-from workers.fetch import FetchPolicy, check_public_url, fetch_url, resolve_host
+from workers.fetch import FetchPolicy, check_public_url, fetch_url, post_json, resolve_host
 
 LOOPBACK_ONLY = FetchPolicy(allow_networks=(ipaddress.ip_network("127.0.0.1/32"),))
 ARTICLE = (
@@ -275,6 +275,17 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(500, b"", {})
 
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode()
+        type(self).seen.append(f"{self.headers.get('Host')} POST {self.path} {body}")
+        if self.path == "/hook":
+            self._send(204, b"", {})
+        elif self.path == "/hook-moved":
+            self._send(307, b"", {"Location": "http://10.0.0.1/hook"})
+        else:
+            self._send(500, b"", {})
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
@@ -462,3 +473,58 @@ def test_dns_rebinding_is_caught_at_connect_time(server: str, seen: list[str]) -
         "rebind.example resolves to 10.0.0.7, which", "a private address"
     )
     assert seen == []
+
+
+# ---------------------------------------------------------------- webhooks (post_json)
+
+
+def test_a_webhook_post_goes_to_the_checked_address_with_the_json(
+    server: str, seen: list[str]
+) -> None:
+    port = server.rsplit(":", 1)[1]
+    policy = FetchPolicy(
+        allow_networks=LOOPBACK_ONLY.allow_networks, resolve=lambda host, p: ["127.0.0.1"]
+    )
+    status = post_json(f"http://hooks.example:{port}/hook", {"batch_id": "b1"}, policy=policy)
+    assert status == 204
+    assert seen == [f'hooks.example:{port} POST /hook {{"batch_id":"b1"}}']
+
+
+def test_a_webhook_to_a_local_address_is_refused_before_connecting(
+    server: str, seen: list[str]
+) -> None:
+    with pytest.raises(UnsafeURL) as caught:
+        post_json(f"{server}/hook", {"batch_id": "b1"})
+    assert caught.value.message == _refusal("127.0.0.1", "a loopback address")
+    assert seen == []
+
+
+def test_a_webhook_host_rebound_to_a_private_address_is_refused_at_connect_time(
+    server: str, seen: list[str]
+) -> None:
+    # The check sees an allowed address; the lookup at connect time a private one.
+    answers = iter([["127.0.0.1"], ["10.0.0.7"]])
+    policy = FetchPolicy(
+        allow_networks=LOOPBACK_ONLY.allow_networks, resolve=lambda host, p: next(answers)
+    )
+    port = server.rsplit(":", 1)[1]
+    with pytest.raises(UnsafeURL) as caught:
+        post_json(f"http://rebind.example:{port}/hook", {"batch_id": "b1"}, policy=policy)
+    assert caught.value.message == _refusal(
+        "rebind.example resolves to 10.0.0.7, which", "a private address"
+    )
+    assert seen == []
+
+
+def test_a_webhook_redirect_is_not_followed(server: str, seen: list[str]) -> None:
+    assert post_json(f"{server}/hook-moved", {"n": 1}, policy=LOOPBACK_ONLY) == 307
+    assert [line.split(" ")[2] for line in seen] == ["/hook-moved"]
+
+
+def test_a_webhook_nobody_answers_fails_with_the_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(FetchFailed) as caught:
+        post_json(f"http://127.0.0.1:{port}/hook", {"n": 1}, policy=LOOPBACK_ONLY)
+    assert caught.value.message.startswith(f"could not post to http://127.0.0.1:{port}/hook: ")

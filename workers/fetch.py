@@ -23,6 +23,8 @@ public page may redirect to any of them. What this module does about it:
   are off (a proxy would do its own lookup, defeating the pin).
 * Redirects are followed by hand, each hop checked the same way, at most
   ``max_redirects``.
+* A batch's webhook goes out the same way (``post_json``): checked, pinned, no
+  proxies, no redirects.
 * The body is streamed and cut off at ``max_bytes`` (counted after content
   decoding, so a gzip bomb is cut too); the whole fetch has a wall-clock
   budget of ``timeout_s``; only HTML and plain text are accepted.
@@ -401,6 +403,39 @@ def fetch_url(
     )
 
 
+def post_json(
+    url: str,
+    payload: object,
+    *,
+    timeout_s: float = 10.0,
+    policy: FetchPolicy = PUBLIC_ONLY,
+) -> int:
+    """POST ``payload`` as JSON to a public address (a batch's webhook); the status.
+
+    The same guard as ``fetch_url``: the URL is checked, and the connection goes to
+    the address checked at connect time (DNS rebinding), with no proxies and no
+    redirects followed. Raises InvalidRequest / UnsafeURL (bad or unsafe URL) and
+    FetchFailed (network error, timeout) naming the URL.
+    """
+    check_public_url(url, policy=policy)
+    try:
+        with httpx.Client(
+            transport=_PinnedTransport(policy),
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT},
+        ) as client:
+            return client.post(url, json=payload).status_code
+    except _TIMEOUTS:
+        raise FetchFailed(f"posting to {url} took longer than {timeout_s:g} s") from None
+    except (UnsafeURL, InvalidRequest, FetchFailed):
+        raise
+    except _NETWORK_ERRORS as exc:
+        reason = str(exc) or type(exc).__name__
+        raise FetchFailed(f"could not post to {url}: {reason}") from None
+
+
 def url_fetcher(
     *, timeout_s: float = 10.0, max_bytes: int = 5_000_000, policy: FetchPolicy = PUBLIC_ONLY
 ) -> Callable[[str], tuple[bytes, str | None]]:
@@ -418,6 +453,7 @@ __all__ = [
     "FetchPolicy",
     "check_public_url",
     "fetch_url",
+    "post_json",
     "resolve_host",
     "url_fetcher",
 ]

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import redis
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
@@ -74,7 +73,8 @@ from workers.contract import (
     SummaryResult,
 )
 from workers.engines import Engines, load_engines
-from workers.errors import NewsumError, TransientError
+from workers.errors import FetchFailed, NewsumError, TransientError
+from workers.fetch import PUBLIC_ONLY, FetchPolicy, post_json
 from workers.glossary import server_glossary
 from workers.jobs import JobStore
 from workers.pipeline import (
@@ -864,20 +864,23 @@ def translate_texts(texts: list[str], fmt: str, engines: Engines) -> list[str]:
 # --------------------------------------------------------------------------- webhooks
 
 
-def notify_batch(ctx: WorkerContext, batch_id: str) -> None:
-    """POST the batch summary to its webhook (URL re-checked), best effort."""
-    from workers.fetch import check_public_url
+def notify_batch(
+    ctx: WorkerContext, batch_id: str, *, policy: FetchPolicy = PUBLIC_ONLY
+) -> int | None:
+    """POST the batch summary to its webhook, best effort; the webhook's HTTP status.
 
+    The URL is checked again here and the connection pinned to the checked address
+    (``workers.fetch.post_json``), so a name that now resolves inside our network
+    is refused. None when the batch has no webhook (or is gone).
+    """
     record = ctx.batches.get(batch_id)
     if record is None or not record.webhook:
-        return
+        return None
     status = batch_status(ctx.batches, ctx.jobs, batch_id)
     if status is None:
-        return
+        return None
     status["results"] = f"/v1/batches/{batch_id}/results"
-    check_public_url(record.webhook)
-    with httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False, trust_env=False) as http:
-        http.post(record.webhook, json=status)
+    return post_json(record.webhook, status, timeout_s=WEBHOOK_TIMEOUT_S, policy=policy)
 
 
 # --------------------------------------------------------------------------- registration
@@ -924,10 +927,13 @@ def register_tasks(app: Celery) -> None:
     @app.task(name=TASK_NOTIFY_BATCH, bind=True, max_retries=2)
     def notify(self: Task, batch_id: str) -> None:
         try:
-            notify_batch(context(), batch_id)
-        except httpx.HTTPError as exc:
+            answered = notify_batch(context(), batch_id)
+        except FetchFailed as exc:  # the network: tried again twice
             if self.request.retries < 2:
                 raise self.retry(exc=exc, countdown=5 * (self.request.retries + 1)) from exc
-            log.warning("webhook of batch %s failed: %s", batch_id, exc)
+            log.warning("webhook of batch %s failed: %s", batch_id, exc.message)
         except NewsumError as exc:  # an unsafe webhook URL: never retried
             log.warning("webhook of batch %s refused: %s", batch_id, exc.message)
+        else:
+            if answered is not None and answered >= 400:
+                log.warning("webhook of batch %s answered HTTP %s", batch_id, answered)
