@@ -17,7 +17,7 @@ from __future__ import annotations
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,29 @@ def run_chunk(translator: Any, summarizer: Any) -> Callable[[list[BenchArticle]]
     return run
 
 
+def _engine_arm(
+    plan: Plan,
+    translator: Any,
+    summarizer: Any,
+    *,
+    size: int | None = None,
+    notes: Sequence[str] = (),
+    extra: dict[str, Any] | None = None,
+) -> ArmResult:
+    """The engines timed over the plan's articles, ``size`` (default
+    ``plan.chunk_articles``) at a time as ``run_chunk`` gives them."""
+    seconds, latencies = _time_chunks(plan, run_chunk(translator, summarizer), size=size)
+    return ArmResult(
+        articles=len(plan.articles),
+        seconds=seconds,
+        generated_tokens=sum(tokens_per_article(plan, a) for a in plan.articles),
+        latencies_ms=latencies,
+        peak_rss_mib=peak_rss_mib(),
+        notes=list(notes),
+        extra=extra or {},
+    )
+
+
 def _chunk_note(plan: Plan) -> str:
     return (
         f"articles {plan.chunk_articles} at a time, as a batch worker takes a chunk "
@@ -194,15 +217,8 @@ def measure_transformers(
     )
 
     # (2) newsum's transformers engine: batched and length-sorted, a chunk at a time.
-    seconds, latencies = _time_chunks(plan, run_chunk(translator, summarizer))
-    batched = ArmResult(
-        articles=len(plan.articles),
-        seconds=seconds,
-        generated_tokens=sum(tokens_per_article(plan, a) for a in plan.articles),
-        latencies_ms=latencies,
-        peak_rss_mib=peak_rss_mib(),
-        notes=[_chunk_note(plan), *checked],
-        extra=_gpu_memory(plan),
+    batched = _engine_arm(
+        plan, translator, summarizer, notes=[_chunk_note(plan), *checked], extra=_gpu_memory(plan)
     )
     return {"naive": naive.summary(), "transformers": batched.summary()}
 
@@ -287,14 +303,11 @@ def measure_ctranslate2(
     pipeline = prepare_pipeline(plan, translator, summarizer)
     before_timing()
 
-    seconds, latencies = _time_chunks(plan, run_chunk(translator, summarizer))
+    chunked = _engine_arm(plan, translator, summarizer)
     one_at_a_time = _one_at_a_time(plan, translator, summarizer)
-    ct2 = ArmResult(
-        articles=len(plan.articles),
-        seconds=seconds,
-        generated_tokens=sum(tokens_per_article(plan, a) for a in plan.articles),
-        latencies_ms=latencies,
-        peak_rss_mib=peak_rss_mib(),
+    ct2 = replace(
+        chunked,
+        peak_rss_mib=peak_rss_mib(),  # the process's peak over both timings
         notes=[
             f"compute type {translator.compute_type} on {translator.device}; threads "
             f"(batches at once, per batch): translator {translator.threads}, summarizer "
@@ -315,14 +328,7 @@ def measure_ctranslate2(
 
 def _one_at_a_time(plan: Plan, translator: Any, summarizer: Any) -> dict[str, Any]:
     """The same engines, one article per call pair: what a reader's request costs."""
-    seconds, latencies = _time_chunks(plan, run_chunk(translator, summarizer), size=1)
-    summary = ArmResult(
-        articles=len(plan.articles),
-        seconds=seconds,
-        generated_tokens=sum(tokens_per_article(plan, a) for a in plan.articles),
-        latencies_ms=latencies,
-        peak_rss_mib=peak_rss_mib(),
-    ).summary()
+    summary = _engine_arm(plan, translator, summarizer, size=1).summary()
     return {
         name: summary[name] for name in ("articles_per_min", "tokens_per_s", "p50_ms", "p95_ms")
     }
