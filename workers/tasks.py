@@ -526,13 +526,14 @@ def _summarize_chunk(
     with ctx.client.pipeline(transaction=False) as pipe:
         for job_id in job_ids:
             pipe.hincrby(ctx.keys.job(job_id), "deliveries_together", 1)
-        tries = pipe.execute()
+            # Which process holds it now, as _guarded records it.
+            pipe.hset(ctx.keys.job(job_id), "worker_pid", os.getpid())
+        tries = pipe.execute()[::2]  # the counts (each hset answers in between)
     if any(int(n) > 1 for n in tries):
         log.warning("batch %s: a joint summary run was cut short; one by one now", batch_id)
         return {}
     for job_id in job_ids:
         ctx.jobs.mark_running(job_id, TOGETHER_STAGE)
-        ctx.client.hset(ctx.keys.job(job_id), "worker_pid", os.getpid())
     started = time.perf_counter()
     results = summarize_together(
         [ChunkArticle(i.prepared, i.options, ckey) for ckey, (_, i) in wanted.items()],
