@@ -112,8 +112,8 @@ def _time_chunks(
 
 def run_chunk(translator: Any, summarizer: Any) -> Callable[[list[BenchArticle]], None]:
     """What a batch worker asks of its engines for a chunk of articles: every
-    sentence in one translate call (``workers.pretranslate``), every summary input in
-    one summarize call (``workers.summarize_together``)."""
+    sentence in one translate call (``workers.batch.pretranslate``), every summary input in
+    one summarize call (``workers.batch.summarize_together``)."""
 
     def run(chunk: list[BenchArticle]) -> None:
         translator.generate([s for article in chunk for s in article.sentences])
@@ -385,8 +385,8 @@ def prepare_pipeline(
         from models.engines.extractive import TextRankRanker
         from models.specs import get_spec
         from workers.contract import ArticleInput, SummaryOptions
-        from workers.engines import Engines
-        from workers.glossary import server_glossary
+        from workers.english.engines import Engines
+        from workers.english.glossary import server_glossary
         from workers.pipeline import prepare_article, summarize_prepared
         from workers.settings import load_settings
     except Exception as exc:
@@ -403,7 +403,7 @@ def prepare_pipeline(
     )
     settings = load_settings()
     options = SummaryOptions()
-    # What a worker passes (workers.tasks.summarize_and_store): the server's glossary
+    # What a worker passes (workers.queue.tasks.summarize_and_store): the server's glossary
     # (the built-in CC-CEDICT names) makes the translator redo sentences whose English
     # lacks a term; random weights never render one, so that costs real time here.
     glossary = server_glossary(settings)

@@ -1,6 +1,6 @@
 """Cross-article batching, measured: a chunk of articles translated one call each
 (what a worker does with one article a task) against one call for the whole chunk
-(``workers.pretranslate``, what a worker does with a chunk of batch articles).
+(``workers.batch.pretranslate``, what a worker does with a chunk of batch articles).
 
 Run it (from the repository root, after ``bench.run`` has built the models)::
 

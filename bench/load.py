@@ -224,7 +224,7 @@ class OwnStack:
     def start(self, timeout_s: float = 120) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            from workers.embedded_redis import redis_server_binary
+            from workers.store.embedded_redis import redis_server_binary
 
             binary = redis_server_binary()
         self._spawn(

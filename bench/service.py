@@ -47,7 +47,7 @@ def measure_service(
     try:
         import httpx
 
-        from workers.embedded_redis import EmbeddedRedis
+        from workers.store.embedded_redis import EmbeddedRedis
     except Exception as exc:
         reason = f"service parts not importable: {type(exc).__name__}: {exc}"
         return {"service": {"not_run": reason}, "cache_hit": {"not_run": reason}}

@@ -8,7 +8,7 @@ Run it (from the repository root)::
     .venv/bin/python -m bench.soak --json                   # one JSON object
 
 The engines are loaded once, in this process, the way a worker loads them
-(``workers.engines.load_engines`` with a worker's settings and thread counts;
+(``workers.english.engines.load_engines`` with a worker's settings and thread counts;
 ``--engine`` is its ``NEWSUM_ENGINE``, ``--tokens`` and ``--beams`` its
 ``NEWSUM_MAX_NEW_TOKENS`` and ``NEWSUM_NUM_BEAMS``), on the benchmark's random-weight models
 of the real sizes (built into ``--cache-dir`` by ``bench.workload.build_models``
@@ -165,7 +165,7 @@ class SoakReport:
 
 def load(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
     """The worker's settings and engines for ``--engine``; and notes on what was built."""
-    from workers.engines import load_engines
+    from workers.english.engines import load_engines
     from workers.settings import load_settings
 
     overrides: dict[str, object] = {
@@ -190,8 +190,8 @@ def load(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
 def run_soak(args: argparse.Namespace) -> SoakReport:
     """Load once, run every article, sample the RSS; the report."""
     from workers.contract import ArticleInput, SummaryOptions
+    from workers.english.glossary import server_glossary
     from workers.errors import NewsumError
-    from workers.glossary import server_glossary
     from workers.pipeline import prepare_article, summarize_prepared
 
     pool, pool_notes = cached_sentences(args.cache_dir.expanduser(), args.data_dir)

@@ -23,9 +23,9 @@ from service.errors import install_error_handlers
 from service.metrics import Metrics, MetricsMiddleware
 from service.routes import batches, health, summaries, translate
 from service.security import install_security
-from workers.cache import connect_redis
-from workers.celery_app import create_celery
+from workers.queue.celery_app import create_celery
 from workers.settings import Settings, load_settings
+from workers.store.cache import connect_redis
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -36,10 +36,10 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import ServiceState, get_state
-from workers.cache import Keys
 from workers.contract import SummaryOptions
+from workers.english.glossary import merged_glossary, parse_glossary
 from workers.errors import NewsumError
-from workers.glossary import merged_glossary, parse_glossary
+from workers.store.cache import Keys
 
 KEY_PREFIX = "nsk_"
 _KEY_SHAPE = re.compile(r"^nsk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
@@ -308,8 +308,8 @@ BatchCaller = Annotated[ApiKey | None, Depends(_batch)]
 
 
 def _store() -> KeyStore:
-    from workers.cache import connect_redis, keys_for
     from workers.settings import SettingsError, load_settings
+    from workers.store.cache import connect_redis, keys_for
 
     try:
         settings = load_settings()

@@ -23,7 +23,7 @@ from workers.errors import InputError, NewsumError
 from workers.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from workers.engines import Engines
+    from workers.english.engines import Engines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,7 +107,7 @@ def build_options(
 ) -> SummaryOptions:
     terms = None
     if glossary is not None:
-        from workers.glossary import parse_glossary
+        from workers.english.glossary import parse_glossary
 
         try:
             text = glossary.read_text(encoding="utf-8")
@@ -135,13 +135,13 @@ def article_from_source(source: str) -> ArticleInput:
     data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     if source.lower().endswith((".html", ".htm")) or data.lstrip()[:1] == b"<":
         return ArticleInput(html_b64=base64.b64encode(data).decode("ascii"))
-    from workers.intake import decode_bytes
+    from workers.article.intake import decode_bytes
 
     return ArticleInput(text=decode_bytes(data))
 
 
 def load_local_engines(settings: Settings, profile: str) -> Engines:
-    from workers.engines import load_engines
+    from workers.english.engines import load_engines
 
     return load_engines(settings, profile)
 
@@ -149,9 +149,9 @@ def load_local_engines(settings: Settings, profile: str) -> Engines:
 def run_one(
     article: ArticleInput, options: SummaryOptions, engines: Engines, settings: Settings
 ) -> SummaryResult:
-    from workers.fetch import fetch_url
-    from workers.keys import request_key
+    from workers.article.fetch import fetch_url
     from workers.pipeline import summarize_article
+    from workers.store.digests import request_key
 
     def fetch(url: str) -> tuple[bytes, str | None]:
         return fetch_url(url, max_bytes=settings.max_bytes)
@@ -259,11 +259,11 @@ def batch(
     batch goes on."""
     from tqdm import tqdm
 
-    from workers.clustering import plan_batch, with_cluster
-    from workers.fetch import fetch_url
-    from workers.glossary import server_glossary
-    from workers.keys import request_key
+    from workers.article.fetch import fetch_url
+    from workers.batch.clustering import plan_batch, with_cluster
+    from workers.english.glossary import server_glossary
     from workers.pipeline import PreparedArticle, prepare_article, summarize_prepared
+    from workers.store.digests import request_key
 
     def fetch(url: str) -> tuple[bytes, str | None]:
         return fetch_url(url, max_bytes=settings.max_bytes)
@@ -345,7 +345,7 @@ def eval_group() -> None:
 def eval_extraction(data_dir: Path, as_json: bool) -> None:
     """Main-text P/R/F1 and metadata hits on DATA_DIR (a folder with manifest.jsonl),
     beside trafilatura, readability-lxml and newspaper4k."""
-    from workers.evaluation import evaluate_extraction, format_extraction_table
+    from workers.eval.extraction import evaluate_extraction, format_extraction_table
 
     report = evaluate_extraction(data_dir)
     if as_json:
@@ -381,7 +381,7 @@ def eval_summaries(source: Path, engines: tuple[str, ...], sentences: int, as_js
     """Character-level ROUGE-1/2/L F1 of newsum's briefs beside LEAD-1, LEAD-3 and plain
     TextRank. SOURCE: a FILE.jsonl of {"article", "reference"} rows, or a folder with
     manifest.jsonl (pages with gold_main_text and a meta_description)."""
-    from workers.evaluation_summaries import (
+    from workers.eval.summaries import (
         MODEL_STRATEGIES,
         evaluate_summaries,
         format_summaries_table,

@@ -39,7 +39,7 @@ def _settings_or_fail() -> Settings:
 def serve_command(host: str, port: int, concurrency: int, profile: str) -> None:
     """The API, a worker and (without NEWSUM_REDIS_URL) an embedded Redis, on this machine."""
     from service.server import run_server
-    from workers.embedded_redis import EmbeddedRedisError
+    from workers.store.embedded_redis import EmbeddedRedisError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = _settings_or_fail()
@@ -95,7 +95,7 @@ def worker_command(
 ) -> None:
     """A Celery worker alone (Redis from NEWSUM_REDIS_URL)."""
     from service.server import WorkerStartFailed, run_worker
-    from workers.celery_app import QueueConfig
+    from workers.queue.celery_app import QueueConfig
 
     settings = _settings_or_fail()
     if not settings.redis_url:

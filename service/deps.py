@@ -2,7 +2,7 @@
 
 Routes take ``State`` (an ``Annotated`` dependency) and stay short; unit tests
 build the app with a fake ``TaskQueue`` instead of Celery. The API sends tasks
-by name and never imports ``workers.tasks`` (nor torch).
+by name and never imports ``workers.queue.tasks`` (nor torch).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from celery import Celery
 from fastapi import Depends, Request
 from redis import Redis
 
-from workers.batches import BatchStore
-from workers.cache import Keys, PipelineInfo, ResultCache, keys_for, read_pipeline
-from workers.celery_app import TASK_NOTIFY_BATCH, TASK_PLAN_BATCH, TASK_TRANSLATE, QueueConfig
 from workers.contract import TASK_SUMMARIZE, SummaryJob
 from workers.errors import TransientError
-from workers.jobs import JobStore
+from workers.queue.celery_app import TASK_NOTIFY_BATCH, TASK_PLAN_BATCH, TASK_TRANSLATE, QueueConfig
 from workers.settings import Settings
+from workers.store.batches import BatchStore
+from workers.store.cache import Keys, PipelineInfo, ResultCache, keys_for, read_pipeline
+from workers.store.jobs import JobStore
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import redis
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workers.cache import Keys
+from workers.store.cache import Keys
 
 # kombu keeps messages of priority p>0 in "<queue>\x06\x16<p>"; we send at 0 but count all.
 _PRIORITY_SEP = "\x06\x16"

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workers.contract import ArticleInput, ErrorBody, JobState, SummaryOptions, SummaryResult
-from workers.jobs import JobRecord
+from workers.store.jobs import JobRecord
 
 DEFAULT_WAIT_S = 10.0
 

@@ -24,9 +24,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from workers.cache import celery_broker_url
-from workers.embedded_redis import EmbeddedRedis
 from workers.settings import Settings
+from workers.store.cache import celery_broker_url
+from workers.store.embedded_redis import EmbeddedRedis
 
 log = logging.getLogger("newsum.serve")
 
@@ -48,8 +48,8 @@ def run_worker(
 ) -> None:
     """Start a Celery worker in this process (blocks until it stops). Raises
     WorkerStartFailed with the reason when a worker process could not load its engines."""
-    from workers.celery_app import create_celery
-    from workers.tasks import configure_worker, register_tasks, startup_failure
+    from workers.queue.celery_app import create_celery
+    from workers.queue.tasks import configure_worker, register_tasks, startup_failure
 
     if not settings.redis_url:
         raise ValueError("the worker needs NEWSUM_REDIS_URL (or run `newsum serve`)")

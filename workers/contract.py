@@ -2,7 +2,7 @@
 
 These pydantic models are the only schema shared by the API process, the
 Celery workers and the command line. The API imports this module (and
-``workers.cache``) and nothing else of ``workers``; it never imports torch.
+``workers.store.cache``) and nothing else of ``workers``; it never imports torch.
 
 Result shape (see DESIGN.md)::
 
@@ -78,7 +78,7 @@ class ArticleInput(_Strict):
 
 
 class BatchPlace(_Strict):
-    """Where a summarize task's article sits in a service batch (``workers.batch_plan``):
+    """Where a summarize task's article sits in a service batch (``workers.batch.plan``):
     the worker extracts it, then waits for the batch's plan, which groups
     near-duplicates (``group``: HTML and URL items; the API grouped plain text) and
     summarizes the rest in chunks whose sentences are translated together."""

@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from models.chunking import map_reduce_steps, split_long_sentence
 from models.engines.base import TextGenerator, can_score
 from models.stepwise import Steps, run_steps
-from workers.checks import check_names, check_numbers
+from workers.article.extract import ExtractedArticle, extract_main_text
+from workers.article.intake import decode_bytes, looks_like_html
+from workers.article.language import MIN_HAN_RATIO, detect_language, to_simplified
+from workers.article.scraped_text import clean_scraped_text
+from workers.article.segment import article_sentences
 from workers.contract import (
     Article,
     ArticleInput,
@@ -34,16 +38,9 @@ from workers.contract import (
     SummarySentence,
     TranslatedSentence,
 )
-from workers.engines import Engines
-from workers.errors import (
-    EmptyInput,
-    InputTooLarge,
-    InvalidRequest,
-    ModelUnavailable,
-    NotChinese,
-)
-from workers.extract import ExtractedArticle, extract_main_text
-from workers.glossary import (
+from workers.english.checks import check_names, check_numbers
+from workers.english.engines import Engines
+from workers.english.glossary import (
     GlossaryTranslator,
     merged_glossary,
     repair_person_names,
@@ -51,14 +48,17 @@ from workers.glossary import (
     source_people,
     used_terms,
 )
-from workers.intake import decode_bytes, looks_like_html
-from workers.language import MIN_HAN_RATIO, detect_language, to_simplified
-from workers.review import DEFAULT_REVIEW_CONFIDENCE, confidence, flag_for_review
-from workers.romanize import romanize_name
-from workers.scraped_text import clean_scraped_text
-from workers.segment import article_sentences
+from workers.english.review import DEFAULT_REVIEW_CONFIDENCE, confidence, flag_for_review
+from workers.english.romanize import romanize_name
+from workers.english.terms import key_terms
+from workers.errors import (
+    EmptyInput,
+    InputTooLarge,
+    InvalidRequest,
+    ModelUnavailable,
+    NotChinese,
+)
 from workers.settings import Settings
-from workers.terms import key_terms
 
 Progress = Callable[[str, float], None]
 Fetch = Callable[[str], tuple[bytes, str | None]]
@@ -224,7 +224,7 @@ def translate_sentences(
     """zh→en, one English string per input sentence. Sentences longer than the
     model's window are cut at clause boundaries and their pieces rejoined, so no
     input is truncated. ``translator`` (default: the engines' own) may be a wrapper
-    such as ``workers.glossary.GlossaryTranslator``. Raises ModelUnavailable with no
+    such as ``workers.english.glossary.GlossaryTranslator``. Raises ModelUnavailable with no
     translator."""
     return [text for text, _ in translate_scored(sentences, translator or engines.translator)]
 
@@ -233,7 +233,7 @@ def translate_scored(
     sentences: Sequence[str], translator: TextGenerator | None
 ) -> list[tuple[str, float | None]]:
     """Like ``translate_sentences``, with each sentence's confidence
-    (``workers.review.confidence``; None when the engine gives no scores)."""
+    (``workers.english.review.confidence``; None when the engine gives no scores)."""
     if translator is None:
         raise ModelUnavailable(
             "no translation model is loaded: run `newsum models pull translation`"
@@ -409,10 +409,10 @@ def summarize_prepared(
     """Summarize (and translate) a prepared article by the chosen strategy.
 
     ``base_glossary``: the server's glossary, under ``options.glossary``
-    (``workers.glossary.server_glossary(settings)``: the built-in default and
+    (``workers.english.glossary.server_glossary(settings)``: the built-in default and
     NEWSUM_GLOSSARY_FILE; None: the request's glossary only).
     ``review_confidence``: the confidence below which a sentence is flagged
-    (``workers.review``).
+    (``workers.english.review``).
     """
     return run_steps(
         summary_steps(
@@ -439,7 +439,7 @@ def summary_steps(
 ) -> Steps[SummaryResult]:
     """``summarize_prepared`` as steps (``models.stepwise``): the summarizer's calls
     are yielded, so that a chunk of batch articles can share them
-    (``workers.summarize_together``). Translation calls are made directly."""
+    (``workers.batch.summarize_together``). Translation calls are made directly."""
     started = time.perf_counter()
     report = progress or _noop_progress
     strategy, warnings = choose_strategy(options, engines)

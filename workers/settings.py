@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
     job_ttl_s: int = Field(default=24 * 3600, ge=1)
 
-    # glossaries and review flags (workers.glossary, workers.review)
+    # glossaries and review flags (workers.english.glossary, workers.english.review)
     glossary_file: Path | None = Field(
         default=None, description="server-wide zh→en glossary: JSON object or TSV lines"
     )

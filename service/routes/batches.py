@@ -17,15 +17,15 @@ from service.deps import ServiceState, State
 from service.errors import NotFound, too_large
 from service.routes.summaries import check_article, check_url
 from service.schemas import BatchAccepted, BatchItemRequest, BatchRequest, BatchView
-from workers.batch_plan import BatchPlans
-from workers.batches import BatchItem, batch_results, batch_status
-from workers.cache import PipelineInfo
-from workers.clustering import ClusterAssignment, cluster_info, plan_batch
+from workers.article.segment import article_sentences
+from workers.batch.clustering import ClusterAssignment, cluster_info, plan_batch
+from workers.batch.plan import BatchPlans
 from workers.contract import ArticleInput, BatchPlace, SummaryJob, SummaryOptions
 from workers.errors import EmptyInput, InputError, InvalidRequest, UndecodableInput
-from workers.jobs import SendSummary, new_id, submit_summary
-from workers.keys import request_key
-from workers.segment import article_sentences
+from workers.store.batches import BatchItem, batch_results, batch_status
+from workers.store.cache import PipelineInfo
+from workers.store.digests import request_key
+from workers.store.jobs import SendSummary, new_id, submit_summary
 
 router = APIRouter(tags=["batches"])
 
@@ -129,7 +129,7 @@ def plan_clusters(
 ) -> dict[int, ClusterAssignment]:
     """Near-duplicate plain-text items with the same options, grouped (MinHash, no
     quadratic pass; numpy only, so the API stays light). HTML and URL items are
-    grouped on the workers after extraction (``workers.batch_plan``)."""
+    grouped on the workers after extraction (``workers.batch.plan``)."""
     groups: dict[str, list[int]] = {}
     for index, given in enumerate(parsed):
         if isinstance(given, InputError) or given[0].text is None:
@@ -163,7 +163,7 @@ def item_ids(raw_items: list[Any]) -> list[str]:
 
 class _PlannedSender:
     """Sends batch items with their batch place: the workers extract them, then plan
-    the batch (``workers.batch_plan``): group HTML and URL items, summarize in
+    the batch (``workers.batch.plan``): group HTML and URL items, summarize in
     chunks. Holds the plan back (the adding token) until every item is sent."""
 
     def __init__(self, state: ServiceState, batch_id: str) -> None:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.deps import ServiceState, State
 from service.errors import RETRY_AFTER_S
-from workers.cache import PipelineInfo
+from workers.store.cache import PipelineInfo
 
 router = APIRouter(tags=["health"])
 PROFILES = ("auto", "offline", "standard")

@@ -16,10 +16,10 @@ from service.auth import InteractiveCaller, QueueFull, with_key_glossary
 from service.deps import ServiceState, State
 from service.errors import NotFound, error_response, too_large
 from service.schemas import Accepted, JobView, SummaryRequest
-from workers.batches import as_member
 from workers.contract import ArticleInput, SummaryJob, SummaryResult
 from workers.errors import EmptyInput, InvalidRequest
-from workers.jobs import JobRecord, submit_summary
+from workers.store.batches import as_member
+from workers.store.jobs import JobRecord, submit_summary
 
 router = APIRouter(tags=["summaries"])
 
@@ -69,7 +69,7 @@ def check_queue_depth(state: ServiceState, queue: str) -> None:
 
 def check_url(url: str) -> None:
     """Refuse a URL to a private, loopback or metadata address (UnsafeURL → 422)."""
-    from workers.fetch import check_public_url
+    from workers.article.fetch import check_public_url
 
     check_public_url(url)
 

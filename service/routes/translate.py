@@ -19,9 +19,9 @@ from service.auth import InteractiveCaller
 from service.deps import ServiceState, State
 from service.errors import LibreTranslateError, status_for
 from service.schemas import DetectedLanguage, Language
+from workers.article.language import han_ratio
 from workers.errors import TransientError
-from workers.jobs import new_id
-from workers.language import han_ratio
+from workers.store.jobs import new_id
 
 router = APIRouter(tags=["LibreTranslate-compatible"])
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_review import _result
+from tests.english.test_review import _result
 from workers.contract import TranslatedSentence
 
 STATIC = Path(__file__).resolve().parents[2] / "service" / "static"

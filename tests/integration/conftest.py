@@ -29,8 +29,8 @@ import uvicorn
 
 from service.app import create_app
 from service.server import stop_process
-from workers.cache import Keys, connect_redis, keys_for
 from workers.settings import Settings, load_settings
+from workers.store.cache import Keys, connect_redis, keys_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_START_S = 120.0

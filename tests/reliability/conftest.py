@@ -8,7 +8,7 @@ stop and restart it. Each deployment uses its own key prefix.
 Workers run as ``python -m service.commands worker`` processes (prefork), in
 their own process group, so a test can SIGKILL or SIGTERM exactly one worker
 and its pool children. Slowness and crashes come from the test-only
-``NEWSUM_FAULT_INJECT`` (see ``workers.tasks.inject_fault``), keyed on a marker
+``NEWSUM_FAULT_INJECT`` (see ``workers.queue.tasks.inject_fault``), keyed on a marker
 in the article text.
 """
 
@@ -35,9 +35,9 @@ import redis
 import uvicorn
 
 from service.app import create_app
-from workers.cache import Keys, connect_redis
-from workers.embedded_redis import redis_server_binary
 from workers.settings import Settings, load_settings
+from workers.store.cache import Keys, connect_redis
+from workers.store.embedded_redis import redis_server_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_START_S = 120.0

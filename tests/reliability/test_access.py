@@ -21,9 +21,9 @@ from service.app import create_app
 from service.auth import KeyStore, keys_group
 from service.deps import CeleryQueue
 from tests.reliability.conftest import REPO_ROOT, RedisProcess, article
-from workers.cache import Keys, PipelineInfo, connect_redis, publish_pipeline
-from workers.celery_app import create_celery
+from workers.queue.celery_app import create_celery
 from workers.settings import Settings, load_settings
+from workers.store.cache import Keys, PipelineInfo, connect_redis, publish_pipeline
 
 pytestmark = pytest.mark.reliability
 

@@ -21,10 +21,10 @@ import pytest
 
 from tests.reliability.conftest import RedisProcess
 from tests.reliability.test_access import Api
+from workers.article.segment import article_sentences
 from workers.contract import ArticleInput, SummaryOptions
 from workers.errors import InputError, NotChinese, UndecodableInput
 from workers.pipeline import prepare_article
-from workers.segment import article_sentences
 from workers.settings import load_settings
 
 pytestmark = pytest.mark.reliability
@@ -201,7 +201,7 @@ def test_deeply_nested_html_is_refused_quickly_not_crashed() -> None:
 
 
 def test_scripts_and_event_handlers_never_reach_the_result() -> None:
-    from workers.engines import load_engines
+    from workers.english.engines import load_engines
     from workers.pipeline import summarize_article
 
     html = (

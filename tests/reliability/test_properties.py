@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from workers.article.intake import decode_bytes
+from workers.article.scraped_text import clean_scraped_text
+from workers.article.segment import article_sentences, split_sentences
 from workers.contract import ArticleInput
 from workers.errors import InputError
-from workers.intake import decode_bytes
 from workers.pipeline import prepare_article, strip_controls
-from workers.scraped_text import clean_scraped_text
-from workers.segment import article_sentences, split_sentences
 from workers.settings import load_settings
 
 pytestmark = pytest.mark.reliability

@@ -22,8 +22,8 @@ from schemathesis.checks import not_a_server_error
 from service.app import create_app
 from tests.reliability.conftest import RedisProcess, free_port
 from tests.reliability.test_access import Api
-from workers.cache import PipelineInfo, publish_pipeline
 from workers.settings import load_settings
+from workers.store.cache import PipelineInfo, publish_pipeline
 
 pytestmark = pytest.mark.reliability
 

@@ -125,7 +125,7 @@ def _institution_name(
 
 def build() -> dict[str, str]:
     """{simplified Chinese: English} for the places and institutions described above."""
-    from workers.terms import cedict, is_common_word
+    from workers.english.terms import cedict, is_common_word
 
     places: dict[str, str] = {}
     candidates: list[tuple[str, str, str, str]] = []

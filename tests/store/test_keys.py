@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from workers.contract import ArticleInput, SummaryOptions
+from workers.store.digests import request_key, text_key
+
+
+def test_request_key_covers_input_options_and_pipeline() -> None:
+    article = ArticleInput(text="嘉兴新闻。")
+    base = request_key(article, SummaryOptions(), "fp1")
+    assert base == request_key(ArticleInput(text="嘉兴新闻。\r\n  "), SummaryOptions(), "fp1")
+    assert base != request_key(ArticleInput(text="嘉兴新闻！"), SummaryOptions(), "fp1")
+    assert base != request_key(article, SummaryOptions(sentences=3), "fp1")
+    assert base != request_key(article, SummaryOptions(), "fp2")
+    assert base != request_key(ArticleInput(html="嘉兴新闻。"), SummaryOptions(), "fp1")
+
+
+def test_text_key_ignores_how_the_text_arrived() -> None:
+    assert text_key("正文。\n", SummaryOptions(), "fp") == text_key(
+        "正文。", SummaryOptions(), "fp"
+    )
+    assert text_key("正文。", SummaryOptions(), "fp") != text_key("正文。", SummaryOptions(), "x")

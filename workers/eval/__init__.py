@@ -1,0 +1,1 @@
+"""Evaluation: extraction and summary quality against the shared pages, ROUGE."""

@@ -1,0 +1,133 @@
+"""The Celery app, built by a factory (nothing happens at import).
+
+Queues, and why a 10,000-article batch never starves a reader
+---------------------------------------------------------------
+There are two explicit queues: ``interactive`` (one article a person waits
+for, LibreTranslate calls, webhooks) and ``batch`` (batch items). A worker
+consumes both, ``-Q interactive,batch``, and kombu's Redis transport is told
+to read them in *priority* order (``queue_order_strategy="priority"``): every
+time a worker process is free it takes from ``interactive`` first and touches
+``batch`` only when ``interactive`` is empty. With ``worker_prefetch_multiplier
+= 1`` and late acks a process holds at most one task, so a reader's article
+waits at most for the batch article each busy process is finishing (seconds),
+never behind the batch queue itself.
+
+Why priority order rather than a second, interactive-only worker in ``newsum
+serve``: each worker process loads every model once, so a dedicated worker
+doubles the model memory on a one-machine install and leaves its cores idle
+while no reader is waiting. Production can still run a dedicated pool
+(``newsum worker --queues interactive``) beside the shared ones when readers
+must never wait for a batch article at all.
+
+Everything else is the reliable-delivery set from Celery's "Tasks" and
+"Optimizing" guides: JSON only, ``task_acks_late`` with
+``task_reject_on_worker_lost`` (a killed worker's task runs again; results are
+idempotent by content key), soft and hard time limits, no result backend (job
+records in Redis are ours, see ``workers.store.jobs``), and every Celery key under
+the newsum prefix (kombu ``global_keyprefix``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from workers.settings import Settings
+from workers.store.cache import celery_broker_url, keys_for
+
+TASK_TRANSLATE = "newsum.translate"
+TASK_NOTIFY_BATCH = "newsum.notify_batch"
+TASK_PLAN_BATCH = "newsum.plan_batch"
+TASK_SUMMARIZE_PLANNED = "newsum.summarize_planned"
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """Queue names and task limits (``NEWSUM_QUEUE_*``, ``NEWSUM_TASK_*``; defaults here)."""
+
+    interactive: str = "interactive"
+    batch: str = "batch"
+    soft_time_limit_s: int = 600
+    time_limit_s: int = 660
+    max_retries: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueueConfig:
+        soft = settings.task_soft_time_limit_s
+        hard = max(settings.task_time_limit_s, soft + 1)
+        return cls(
+            interactive=settings.queue_interactive,
+            batch=settings.queue_batch,
+            soft_time_limit_s=soft,
+            time_limit_s=max(hard, soft + 1),
+            max_retries=settings.task_max_retries,
+        )
+
+
+def visibility_timeout_s(settings: Settings) -> int:
+    """Seconds before kombu hands an unacked task to another worker
+    (``NEWSUM_VISIBILITY_TIMEOUT_S``; default max(3600, 2 × the longest task's hard
+    time limit: a chunk of NEWSUM_BATCH_CHUNK_ARTICLES batch articles))."""
+    if settings.visibility_timeout_s is not None:
+        return settings.visibility_timeout_s
+    longest = QueueConfig.from_settings(settings).time_limit_s * settings.batch_chunk_articles
+    return max(3600, 2 * longest)
+
+
+def _queue(name: str) -> Queue:
+    # Each queue its own direct exchange and routing key: without them kombu gives
+    # every queue the default exchange, and "batch" messages would land in "interactive".
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)
+
+
+def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery:
+    """A configured Celery app for the API (sends by name) and the worker (also
+    registers ``workers.queue.tasks``). Raises ValueError when no Redis URL is known."""
+    url = redis_url or settings.redis_url
+    if not url:
+        raise ValueError("no Redis URL: set NEWSUM_REDIS_URL (or run `newsum serve`)")
+    queues = QueueConfig.from_settings(settings)
+    keys = keys_for(settings)
+    app = Celery("newsum", set_as_current=False)
+    app.conf.update(
+        broker_url=celery_broker_url(url),
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        broker_transport_options={
+            "global_keyprefix": keys.queue_prefix,
+            "queue_order_strategy": "priority",
+            # An unacked task (its worker was killed) is redelivered after this; it
+            # must outlast the hard limit, or a long task would run twice.
+            "visibility_timeout": visibility_timeout_s(settings),
+            # How often a worker looks for such tasks (kombu's default is every ~100 s).
+            "unacked_restore_interval": min(10, max(1, visibility_timeout_s(settings) // 4)),
+            "unacked_restore_throttle": 1,
+            "socket_timeout": 10,
+            "socket_connect_timeout": 3,
+        },
+        # The API must answer 503 quickly when Redis is away, not retry for minutes.
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_backend=None,
+        task_ignore_result=True,
+        task_queues=[_queue(queues.interactive), _queue(queues.batch)],
+        task_default_queue=queues.interactive,
+        task_create_missing_queues=False,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=queues.soft_time_limit_s,
+        task_time_limit=queues.time_limit_s,
+        worker_send_task_events=False,
+        enable_utc=True,
+    )
+    return app
