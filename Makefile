@@ -52,6 +52,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the import rules of docs/architecture.md
 
 format: setup
 	$(BIN)/ruff format .

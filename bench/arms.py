@@ -403,7 +403,7 @@ def prepare_pipeline(
     )
     settings = load_settings()
     options = SummaryOptions()
-    # What a worker passes (workers.queue.tasks.summarize_and_store): the server's glossary
+    # What a worker passes (workers.queue.summary_job.summarize_and_store): the server's glossary
     # (the built-in CC-CEDICT names) makes the translator redo sentences whose English
     # lacks a term; random weights never render one, so that costs real time here.
     glossary = server_glossary(settings)

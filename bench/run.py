@@ -71,11 +71,11 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parse_args(
+    argv: list[str] | None = None, prog: str = "python -m bench.run"
+) -> argparse.Namespace:
     """The command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.run", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a reduced set, ~35 s on 2 cores")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
@@ -476,9 +476,10 @@ def child_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m bench.run``: run the benchmark, print a table or JSON."""
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m bench.run") -> int:
+    """``python -m bench.run`` (or ``newsum bench``): run the benchmark, print a table
+    or JSON."""
+    args = parse_args(argv, prog)
     if args.child:
         return child_main(args)
     report = run_benchmark(args)

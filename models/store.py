@@ -13,12 +13,15 @@ A folder there is a plain ``save_pretrained`` checkpoint: copying one in by
 hand works as well as ``pull``. ``locate`` also finds checkpoints already in the
 Hugging Face hub cache (``HF_HOME`` / ``HF_HUB_CACHE``), so a machine that has
 used the models before needs no second copy. Loading never touches the network;
-only ``pull`` does.
+only ``pull`` does. ``checkpoint_digest`` names what a loaded folder holds, for
+the pipeline fingerprint (a model swapped in place is another model).
 """
 
 from __future__ import annotations
 
+import hashlib
 import socket
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import getproxies
@@ -43,6 +46,44 @@ TOKENIZER_FILES: dict[str, tuple[tuple[str, ...], ...]] = {
 # What pull fetches: configs, tokenizers and ONE weight format (the hub repos
 # also hold TensorFlow, Flax and Rust copies of the same weights).
 _METADATA_PATTERNS = ["*.json", "*.spm", "*.model", "*.txt"]
+
+
+# Small files that say how a model computes: digested by their content, so a copy
+# of the same checkpoint with new timestamps keeps its digest. Every other file
+# (weights, tokenizer) is digested by name, size and modification time: reading
+# gigabytes of weights at each start would cost seconds.
+_CONTENT_FILES = frozenset({"config.json", "generation_config.json", "newsum-ct2.json"})
+
+
+@cache
+def checkpoint_digest(path: Path) -> str:
+    """What a checkpoint folder holds, as a short string that changes with its content.
+
+    A Hugging Face hub snapshot (``.../models--org--name/snapshots/<commit>/``) is
+    named by its commit: ``"snapshot:<commit>"``. Any other folder (ours, or a
+    CTranslate2 conversion) gives ``"files:<sha256 prefix>"`` over the content of
+    its config files (``config.json``, ``generation_config.json``, the conversion
+    marker) and the relative name, size and modification time of every other
+    file (weights, tokenizer); hidden files and folders (download metadata,
+    locks) are left out. Computed once per path per process; a process that
+    swaps weights in place calls ``checkpoint_digest.cache_clear()``.
+    """
+    folder = path.resolve()
+    if folder.parent.name == "snapshots" and folder.parent.parent.name.startswith("models--"):
+        return f"snapshot:{folder.name}"
+    digest = hashlib.sha256()
+    for file in sorted(folder.rglob("*")):
+        relative = file.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or not file.is_file():
+            continue
+        digest.update(relative.as_posix().encode("utf-8") + b"\x00")
+        if relative.as_posix() in _CONTENT_FILES:
+            digest.update(file.read_bytes())
+        else:
+            stat = file.stat()
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        digest.update(b"\x00")
+    return f"files:{digest.hexdigest()[:16]}"
 
 
 def model_path(spec: ModelSpec, model_dir: Path) -> Path:

@@ -7,7 +7,6 @@ records. See DESIGN.md for the flow and ``service.routes`` for each resource.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,13 +15,13 @@ import redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from service.deps import CeleryQueue, ServiceLimits, ServiceState, TaskQueue
+from service.deps import CeleryQueue, ServiceState, TaskQueue
 from service.errors import install_error_handlers
 from service.metrics import Metrics, MetricsMiddleware
 from service.routes import batches, health, summaries, translate
-from service.security import install_security
+from service.security import install_body_limit, install_security
 from workers.queue.celery_app import create_celery
 from workers.settings import Settings, load_settings
 from workers.store.cache import connect_redis
@@ -44,90 +43,30 @@ class WebPageMount(Mount):
         return (Match.PARTIAL if match is Match.FULL else match), child_scope
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-class BodyLimitMiddleware:
-    """413 for a body over ``limit`` bytes, by Content-Length or as it streams in."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "too_large",
-                    "message": f"the request body is over {self.limit:,} bytes "
-                    "(NEWSUM_MAX_BODY_BYTES)",
-                    "limit": self.limit,
-                }
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._refuse(send)
-                return
-        seen = 0
-        started = False
-
-        async def counted_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLarge
-            return message
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted_receive, tracked_send)
-        except _BodyTooLarge:
-            if not started:
-                await self._refuse(send)
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     queue: TaskQueue | None = None,
     client: redis.Redis | None = None,
-    limits: ServiceLimits | None = None,
 ) -> FastAPI:
     """The API. ``queue`` and ``client`` default to Celery and Redis at NEWSUM_REDIS_URL;
-    tests pass a fake queue (and tighter ``limits``). Connections open lazily."""
+    tests pass a fake queue. Connections open lazily; the limits are ``settings``'.
+
+    The request body limit (NEWSUM_MAX_BODY_BYTES) is Starlette's
+    (``service.security.install_body_limit``): a body over it, by Content-Length or
+    as it streams in (chunked), is refused with 413 in our error shape."""
     settings = settings or load_settings()
     if (client is None or queue is None) and not settings.redis_url:
         raise ValueError("the API needs NEWSUM_REDIS_URL (or run `newsum serve`)")
     client = client or connect_redis(str(settings.redis_url))
     queue = queue or CeleryQueue(create_celery(settings))
     metrics = Metrics()
-    limits = limits or ServiceLimits.from_settings(settings)
-    state = ServiceState.build(settings, client, queue, metrics, limits)
+    state = ServiceState.build(settings, client, queue, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        state.updates.close()
         client.close()
 
     app = FastAPI(
@@ -148,6 +87,6 @@ def create_app(
         )
     )
     app.add_middleware(MetricsMiddleware, metrics=lambda: metrics)
-    app.add_middleware(BodyLimitMiddleware, limit=limits.max_body_bytes)
+    install_body_limit(app, state.limits.max_body_bytes)
     install_security(app, settings.cors_origins)
     return app

@@ -52,12 +52,14 @@ class Unauthorized(NewsumError):
     """No key where one is needed, or a key that is unknown or revoked (401)."""
 
     code = "unauthorized"
+    http_status = 401
 
 
 class RateLimited(NewsumError):
     """Over a rate, quota or queue limit (429); ``retry_after_s`` goes in Retry-After."""
 
     code = "rate_limited"
+    http_status = 429
 
     def __init__(self, message: str, *, retry_after_s: int, limit: int | None = None) -> None:
         super().__init__(message, limit=limit)

@@ -260,9 +260,10 @@ def batch(
     from tqdm import tqdm
 
     from workers.article.fetch import fetch_url
+    from workers.article.prepared import PreparedArticle
     from workers.batch.clustering import plan_batch, with_cluster
     from workers.english.glossary import server_glossary
-    from workers.pipeline import PreparedArticle, prepare_article, summarize_prepared
+    from workers.pipeline import prepare_article, summarize_prepared
     from workers.store.digests import request_key
 
     def fetch(url: str) -> tuple[bytes, str | None]:
@@ -489,17 +490,40 @@ def models_convert(roles: tuple[str, ...], quantization: str, force: bool) -> No
         click.echo(f"{spec.role}: {path}")
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def checkout_root() -> Path | None:
+    """The repository this install runs from, when it is one (``pip install -e .``,
+    as ``make setup`` does): the benchmark lives in its bench/ and tests/, not in
+    the installed packages, and reads ../shared/data beside it."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "bench" / "run.py").is_file() and (root / "tests" / "tiny_models.py").is_file():
+        return root
+    return None
+
+
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,  # --help goes to bench/run.py, which knows the flags
+)
 @click.pass_context
 def bench(ctx: click.Context) -> None:
-    """Speed benchmark (run from the repository root): naive generate() vs newsum's
-    engines vs the service, on random-weight models of the real sizes. Takes
-    bench/run.py's flags: --quick, --json, --beams N …"""
-    try:
-        from bench.run import main as bench_main
-    except ImportError:
+    """Speed benchmark: naive generate() vs newsum's engines vs the service, on
+    random-weight models of the real sizes. Takes bench/run.py's flags: --quick,
+    --json, --beams N … (--help lists them)."""
+    import os
+
+    root = checkout_root()
+    if root is None:
         fail("`newsum bench` runs from a checkout of the repository (bench/ and tests/)")
-    sys.exit(bench_main(list(ctx.args)))
+    assert root is not None
+    # A console script's path holds only the installed packages: put the checkout
+    # first, here and for the arms' child processes (``python -m bench.run``).
+    sys.path.insert(0, str(root))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(root), os.environ.get("PYTHONPATH")) if p
+    )
+    from bench.run import main as bench_main
+
+    sys.exit(bench_main(list(ctx.args), prog="newsum bench"))
 
 
 def _add_service_commands() -> None:

@@ -14,6 +14,7 @@ from celery import Celery
 from fastapi import Depends, Request
 from redis import Redis
 
+from service.job_updates import JobUpdates
 from workers.contract import TASK_SUMMARIZE, SummaryJob
 from workers.errors import TransientError
 from workers.queue.celery_app import TASK_NOTIFY_BATCH, TASK_PLAN_BATCH, TASK_TRANSLATE, QueueConfig
@@ -25,14 +26,15 @@ from workers.store.jobs import JobStore
 
 @dataclass(frozen=True)
 class ServiceLimits:
-    """Limits of the HTTP API. Read from Settings fields (``NEWSUM_MAX_BATCH_ITEMS``,
-    ``NEWSUM_MAX_BODY_BYTES``, ``NEWSUM_MAX_WAIT_S``), these defaults until they exist."""
+    """Limits of the HTTP API, taken from Settings (their defaults live there only):
+    ``NEWSUM_MAX_BATCH_ITEMS``, ``NEWSUM_MAX_BODY_BYTES``, ``NEWSUM_MAX_WAIT_S``,
+    ``NEWSUM_MAX_CHARS``, ``NEWSUM_MAX_QUEUE_DEPTH``."""
 
-    max_batch_items: int = 10_000
-    max_body_bytes: int = 20_000_000
-    max_wait_s: float = 60.0
-    max_chars: int = 100_000
-    max_queue_depth: int = 500
+    max_batch_items: int
+    max_body_bytes: int
+    max_wait_s: float
+    max_chars: int
+    max_queue_depth: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceLimits:
@@ -90,6 +92,7 @@ class ServiceState:
     batches: BatchStore
     queue: TaskQueue
     metrics: Any  # service.metrics.Metrics (kept loose to avoid an import cycle)
+    updates: JobUpdates
 
     @classmethod
     def build(
@@ -98,12 +101,11 @@ class ServiceState:
         client: Redis,
         queue: TaskQueue,
         metrics: Any,
-        limits: ServiceLimits | None = None,
     ) -> ServiceState:
         keys = keys_for(settings)
         return cls(
             settings=settings,
-            limits=limits or ServiceLimits.from_settings(settings),
+            limits=ServiceLimits.from_settings(settings),
             queues=QueueConfig.from_settings(settings),
             redis=client,
             keys=keys,
@@ -112,6 +114,7 @@ class ServiceState:
             batches=BatchStore(client, keys, settings.job_ttl_s),
             queue=queue,
             metrics=metrics,
+            updates=JobUpdates(client, keys),
         )
 
     def pipeline(self, profile: str) -> PipelineInfo:
@@ -125,17 +128,27 @@ class ServiceState:
         return info
 
     def queue_depth(self, queue: str) -> int:
-        """Tasks waiting in ``queue`` (kombu keeps priority p>0 in "<queue>\\x06\\x16<p>")."""
-        name = f"{self.keys.queue_prefix}{queue}"
-        with self.redis.pipeline(transaction=False) as pipe:
+        """Tasks waiting in ``queue``."""
+        return queue_depths(self.redis, self.keys, [queue])[queue]
+
+
+# kombu keeps a queue's messages of priority p>0 in "<queue>\x06\x16<p>"; we send at 0
+# but count every step.
+_PRIORITY_SEP = "\x06\x16"
+_PRIORITY_STEPS = (0, 3, 6, 9)
+
+
+def queue_depths(client: Redis, keys: Keys, queues: list[str]) -> dict[str, int]:
+    """Tasks waiting in each of ``queues``, in one round trip (back-pressure and /metrics)."""
+    with client.pipeline(transaction=False) as pipe:
+        for queue in queues:
+            name = f"{keys.queue_prefix}{queue}"
             pipe.llen(name)
             for step in _PRIORITY_STEPS[1:]:
                 pipe.llen(f"{name}{_PRIORITY_SEP}{step}")
-            return sum(int(n) for n in pipe.execute())
-
-
-_PRIORITY_SEP = "\x06\x16"
-_PRIORITY_STEPS = (0, 3, 6, 9)
+        counts = [int(n) for n in pipe.execute()]
+    per_queue = len(_PRIORITY_STEPS)
+    return {q: sum(counts[i * per_queue : (i + 1) * per_queue]) for i, q in enumerate(queues)}
 
 
 def get_state(request: Request) -> ServiceState:

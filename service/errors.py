@@ -2,15 +2,14 @@
 
     {"error": {"code": "...", "message": "...", "limit": 123 | null}}
 
-    NewsumError class         status
-    EmptyInput, NotChinese,   422
-    UndecodableInput,
-    InvalidRequest, UnsafeURL
-    InputTooLarge             413 (limit named)
-    FetchFailed               502
-    ModelUnavailable          503
-    TransientError, Redis     503 + Retry-After
-    not found                 404
+The status is the error class's own ``http_status`` (the tree with each class's
+code and status is drawn in ``workers.errors``); a failed job's stored body,
+which keeps only the code, gets the status of the class with that code. Then:
+
+    Redis not answering       503 + Retry-After (as TransientError)
+    a 503 or a 429            + Retry-After
+    Starlette's HTTP errors   their status: 404, 405 (+ Allow), 413 (the body over
+                              NEWSUM_MAX_BODY_BYTES, limit named)
     anything else             500 (logged once, with the traceback, here)
 
 LibreTranslate's routes answer in its own shape, ``{"error": "message"}``
@@ -28,38 +27,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workers.contract import ErrorBody
-from workers.errors import InputTooLarge, NewsumError, TransientError
+from workers.errors import InputTooLarge, NewsumError, TransientError, status_for_code
 
 log = logging.getLogger("newsum.api")
 
 RETRY_AFTER_S = 5
 
-STATUS_BY_CODE: dict[str, int] = {
-    "empty_input": 422,
-    "invalid_input": 422,
-    "undecodable": 422,
-    "not_chinese": 422,
-    "invalid_request": 422,
-    "unsafe_url": 422,
-    "too_large": 413,
-    "fetch_failed": 502,
-    "model_unavailable": 503,
-    "transient": 503,
-    "timeout": 504,
-    "worker_lost": 500,
-    "expired": 410,
-    "not_found": 404,
-    "internal": 500,
-    "unauthorized": 401,
-    "rate_limited": 429,
-    "quota_exceeded": 429,
-    "queue_full": 429,
-    "unsupported_encoding": 415,
-}
-
 
 class NotFound(NewsumError):
     code = "not_found"
+    http_status = 404
 
 
 class LibreTranslateError(Exception):
@@ -72,7 +49,8 @@ class LibreTranslateError(Exception):
 
 
 def status_for(code: str) -> int:
-    return STATUS_BY_CODE.get(code, 500)
+    """The HTTP status of an error by its code (a failed job's stored body has no class)."""
+    return status_for_code(code)
 
 
 def error_response(
@@ -104,20 +82,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NewsumError)
     async def _newsum(_: Request, exc: NewsumError) -> JSONResponse:
-        return error_response(exc.to_body(), retry_after_s=getattr(exc, "retry_after_s", None))
+        return error_response(
+            exc.to_body(), exc.http_status, retry_after_s=getattr(exc, "retry_after_s", None)
+        )
 
     @app.exception_handler(redis.RedisError)
     async def _redis(_: Request, exc: redis.RedisError) -> JSONResponse:
         log.warning("Redis is not answering: %s", exc)
-        body = TransientError(f"the job store (Redis) is not answering: {exc}").to_body()
-        return error_response(body)
+        error = TransientError(f"the job store (Redis) is not answering: {exc}")
+        return error_response(error.to_body(), error.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(ErrorBody(code="invalid_request", message=_validation_message(exc)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # FastAPI's answer to a body that is not UTF-8 JSON: one shape, one status.
             body = ErrorBody(
@@ -125,9 +105,10 @@ def install_error_handlers(app: FastAPI) -> None:
                 message="the body could not be read as JSON (it must be UTF-8 JSON)",
             )
             return error_response(body)
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
-            exc.status_code, "http_error"
-        )
+        if exc.status_code == 413:
+            # Starlette's body limit, counted as the body streamed in: our shape, limit named.
+            return body_too_large(request.app.state.newsum.limits.max_body_bytes)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         response = error_response(ErrorBody(code=code, message=str(exc.detail)), exc.status_code)
         # Starlette's own headers, such as a 405's Allow, go out with the error.
         response.headers.update(exc.headers or {})
@@ -152,3 +133,14 @@ def too_large(what: str, size: int, limit: int, variable: str) -> InputTooLarge:
         f"{what} is {size:,}; the limit is {limit:,} ({variable})",
         limit=limit,
     )
+
+
+def body_too_large(limit: int) -> JSONResponse:
+    """The answer to a request body over NEWSUM_MAX_BODY_BYTES (413, the limit named)."""
+    error = InputTooLarge(
+        f"the request body is over {limit:,} bytes (NEWSUM_MAX_BODY_BYTES)", limit=limit
+    )
+    response = error_response(error.to_body(), error.http_status)
+    # The rest of the body is not read: the connection cannot carry another request.
+    response.headers["Connection"] = "close"
+    return response

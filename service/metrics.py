@@ -15,11 +15,8 @@ import redis
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.deps import queue_depths
 from workers.store.cache import Keys
-
-# kombu keeps messages of priority p>0 in "<queue>\x06\x16<p>"; we send at 0 but count all.
-_PRIORITY_SEP = "\x06\x16"
-_PRIORITY_STEPS = (0, 3, 6, 9)
 
 
 class Metrics:
@@ -67,19 +64,13 @@ class Metrics:
 
     def refresh(self, client: redis.Redis, keys: Keys, queues: list[str]) -> None:
         """Read the shared numbers from Redis into the gauges."""
+        for queue, depth in queue_depths(client, keys, queues).items():
+            self.queue_depth.labels(queue).set(depth)
         with client.pipeline(transaction=False) as pipe:
-            for queue in queues:
-                pipe.llen(f"{keys.queue_prefix}{queue}")
-                for step in _PRIORITY_STEPS[1:]:
-                    pipe.llen(f"{keys.queue_prefix}{queue}{_PRIORITY_SEP}{step}")
             pipe.hgetall(keys.stats)
             pipe.hgetall(keys.stage_seconds)
             pipe.hgetall(keys.stage_count)
-            rows = pipe.execute()
-        per_queue = len(_PRIORITY_STEPS)
-        for i, queue in enumerate(queues):
-            self.queue_depth.labels(queue).set(sum(rows[i * per_queue : (i + 1) * per_queue]))
-        stats, seconds, counts = rows[-3], rows[-2], rows[-1]
+            stats, seconds, counts = pipe.execute()
         hits, misses = int(stats.get("cache_hit", 0)), int(stats.get("cache_miss", 0))
         self.cache.labels("hit").set(hits)
         self.cache.labels("miss").set(misses)

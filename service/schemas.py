@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from workers.contract import ArticleInput, ErrorBody, JobState, SummaryOptions, SummaryResult
+from workers.contract import (
+    ArticleInput,
+    ErrorBody,
+    JobState,
+    SummaryOptions,
+    SummaryResult,
+    check_one_input,
+)
 from workers.store.jobs import JobRecord
 
 DEFAULT_WAIT_S = 10.0
@@ -23,11 +30,7 @@ class _OneInput(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _OneInput:
-        given = [n for n in ("text", "html", "url") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of text, html or url (got {', '.join(given) or 'none'})"
-            )
+        check_one_input(self, ("text", "html", "url"))
         return self
 
     def article(self) -> ArticleInput:

@@ -17,6 +17,13 @@ only); the listed origins may call the API with the key headers.
 Compressed request bodies (``Content-Encoding`` other than ``identity``) are
 refused with 415 before a byte is read: the server never inflates a body, so a
 gzip bomb costs it nothing (and the byte limit counts what arrives).
+
+The request body limit (``NEWSUM_MAX_BODY_BYTES``) is Starlette's
+``RequestBodyLimitMiddleware``: a body over it gets 413, whether its
+Content-Length says so or it streams in (chunked) past the limit. Starlette
+answers the first case itself, in plain text; ``BodyLimitInOurShape`` rewords
+that answer into the API's error shape (a streamed one already reaches
+``service.errors`` as an HTTPException).
 """
 
 from __future__ import annotations
@@ -24,8 +31,11 @@ from __future__ import annotations
 import json
 
 from fastapi import FastAPI
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import body_too_large
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -102,6 +112,44 @@ class RefuseEncodedBodies:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitInOurShape:
+    """Starlette's own 413 (plain text, sent for a declared Content-Length over the
+    limit) reworded as ``{"error": {"code": "too_large", ..., "limit": N}}``."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reworded = False
+
+        async def in_our_shape(message: Message) -> None:
+            nonlocal reworded
+            if message["type"] == "http.response.start" and _is_plain_413(message):
+                reworded = True
+                await body_too_large(self.limit)(scope, receive, send)
+            elif not reworded:
+                await send(message)
+
+        await self.app(scope, receive, in_our_shape)
+
+
+def _is_plain_413(start: Message) -> bool:
+    if start["status"] != 413:
+        return False
+    types = [v for k, v in start.get("headers", []) if k.lower() == b"content-type"]
+    return any(v.startswith(b"text/plain") for v in types)
+
+
+def install_body_limit(app: FastAPI, limit: int) -> None:
+    """413 for a request body over ``limit`` bytes (Starlette's limit, our error shape)."""
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=limit)
+    app.add_middleware(BodyLimitInOurShape, limit=limit)
 
 
 def cors_origins(setting: str) -> list[str]:

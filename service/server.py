@@ -48,8 +48,9 @@ def run_worker(
 ) -> None:
     """Start a Celery worker in this process (blocks until it stops). Raises
     WorkerStartFailed with the reason when a worker process could not load its engines."""
+    from workers.queue.bootstrap import configure_worker, startup_failure
     from workers.queue.celery_app import create_celery
-    from workers.queue.tasks import configure_worker, register_tasks, startup_failure
+    from workers.queue.tasks import register_tasks
 
     if not settings.redis_url:
         raise ValueError("the worker needs NEWSUM_REDIS_URL (or run `newsum serve`)")

@@ -1,8 +1,9 @@
 """The task contract: what goes into a summary job and what comes out.
 
 These pydantic models are the only schema shared by the API process, the
-Celery workers and the command line. The API imports this module (and
-``workers.store.cache``) and nothing else of ``workers``; it never imports torch.
+Celery workers and the command line. The API imports this module and the light
+parts of ``workers`` (settings, errors, the Redis stores, batch planning, the
+Celery app by name), never the pipeline or the engines; it never imports torch.
 
 Result shape (see DESIGN.md)::
 
@@ -12,7 +13,7 @@ Result shape (see DESIGN.md)::
      ├─ translation  [TranslatedSentence] or null (no translator)
      ├─ key_terms    [KeyTerm]
      ├─ checks       Checks: numbers missing / unsupported, warnings
-     ├─ provenance   Provenance: pipeline version, models, cached, elapsed_ms
+     ├─ provenance   Provenance: pipeline version, models, fingerprint, cached, elapsed_ms
      ├─ cluster      ClusterInfo or null: near-duplicate group in a batch
      └─ needs_review review_reasons: low model confidence, failed checks
 
@@ -69,12 +70,20 @@ class ArticleInput(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ArticleInput:
-        given = [n for n in ("text", "html", "html_b64", "url") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of text, html or url (got {', '.join(given) or 'none'})"
-            )
+        check_one_input(self, ("text", "html", "html_b64", "url"))
         return self
+
+
+def check_one_input(model: BaseModel, fields: tuple[str, ...]) -> None:
+    """ValueError unless exactly one of ``fields`` is set: an article comes one way.
+
+    The one check behind every input model (``ArticleInput`` here, the API's request
+    bodies in ``service.schemas``), so the rule and its message are written once."""
+    given = [name for name in fields if getattr(model, name) is not None]
+    if len(given) != 1:
+        raise ValueError(
+            f"give exactly one of text, html or url (got {', '.join(given) or 'none'})"
+        )
 
 
 class BatchPlace(_Strict):
@@ -179,6 +188,13 @@ class Provenance(_Strict):
     pipeline: str = PIPELINE_VERSION
     profile: Profile
     models: list[ModelRef] = []
+    fingerprint: str | None = Field(
+        default=None,
+        description="how the result was made: pipeline version, each model's id and "
+        "content, engine, quantization, device and dtype, every generation setting, "
+        "the server glossary and the review threshold; results with equal input, options "
+        "and fingerprint are made alike (null: made before fingerprints were recorded)",
+    )
     cached: bool = False
     elapsed_ms: int = 0
 

@@ -1,19 +1,25 @@
 """newsum's own errors. The whole tree, drawn once::
 
-    NewsumError                 code              retried?
-     ├─ InputError              (bad input: 4xx, never retried)
-     │   ├─ EmptyInput          empty_input
-     │   ├─ InputTooLarge       too_large         (carries the limit)
-     │   ├─ UndecodableInput    undecodable
-     │   ├─ NotChinese          not_chinese
-     │   ├─ InvalidRequest      invalid_request
-     │   └─ UnsafeURL           unsafe_url
-     ├─ FetchFailed             fetch_failed      (the page could not be fetched)
-     ├─ ModelUnavailable        model_unavailable (weights missing, licence refused)
-     └─ TransientError          transient         (Redis away, worker lost: retried with backoff)
+    NewsumError                 code              HTTP  retried?
+     ├─ InputError              invalid_input     422   (bad input: never retried)
+     │   ├─ EmptyInput          empty_input       422
+     │   ├─ InputTooLarge       too_large         413   (carries the limit)
+     │   ├─ UndecodableInput    undecodable       422
+     │   ├─ NotChinese          not_chinese       422
+     │   ├─ InvalidRequest      invalid_request   422
+     │   └─ UnsafeURL           unsafe_url        422
+     ├─ FetchFailed             fetch_failed      502   (the page could not be fetched)
+     ├─ ModelUnavailable        model_unavailable 503   (weights missing, licence refused)
+     ├─ TransientError          transient         503   (Redis away: retried with backoff)
+     ├─ JobTimedOut             timeout           504   (over the task's time limit)
+     ├─ WorkerLost              worker_lost       500   (the worker died mid-task, too often)
+     ├─ Expired                 expired           410   (the job record or result expired)
+     └─ InternalError           internal          500   (a bug; the worker logged it)
 
-The API maps these to HTTP in one place (``service.errors``); the command line
-prints ``message`` on one line; a failed job stores ``to_body()``.
+Each class carries its ``code`` and its ``http_status``: the API maps an error to
+HTTP by reading them (``service.errors``), also for a failed job's stored body,
+which keeps only the code (``status_for_code``). The command line prints
+``message`` on one line; a failed job stores ``to_body()``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from workers.contract import ErrorBody
 
 class NewsumError(Exception):
     code = "error"
+    http_status = 500
 
     def __init__(self, message: str, *, limit: int | None = None) -> None:
         super().__init__(message)
@@ -35,6 +42,7 @@ class NewsumError(Exception):
 
 class InputError(NewsumError):
     code = "invalid_input"
+    http_status = 422
 
 
 class EmptyInput(InputError):
@@ -43,6 +51,7 @@ class EmptyInput(InputError):
 
 class InputTooLarge(InputError):
     code = "too_large"
+    http_status = 413
 
 
 class UndecodableInput(InputError):
@@ -63,11 +72,52 @@ class UnsafeURL(InputError):
 
 class FetchFailed(NewsumError):
     code = "fetch_failed"
+    http_status = 502
 
 
 class ModelUnavailable(NewsumError):
     code = "model_unavailable"
+    http_status = 503
 
 
 class TransientError(NewsumError):
     code = "transient"
+    http_status = 503
+
+
+class JobTimedOut(NewsumError):
+    code = "timeout"
+    http_status = 504
+
+
+class WorkerLost(NewsumError):
+    code = "worker_lost"
+    http_status = 500
+
+
+class Expired(NewsumError):
+    code = "expired"
+    http_status = 410
+
+
+class InternalError(NewsumError):
+    code = "internal"
+    http_status = 500
+
+
+def _subclasses(cls: type[NewsumError]) -> list[type[NewsumError]]:
+    found = []
+    for sub in cls.__subclasses__():
+        found.extend([sub, *_subclasses(sub)])
+    return found
+
+
+def status_for_code(code: str) -> int:
+    """The HTTP status of the error class with ``code`` (500 for a code no class has).
+
+    Read from the class tree when asked, so classes defined elsewhere (the API's
+    ``Unauthorized``, ``NotFound``) count once their module is imported."""
+    for cls in _subclasses(NewsumError):
+        if cls.code == code:
+            return cls.http_status
+    return 500

@@ -88,11 +88,6 @@ class Settings(BaseSettings):
         description="an unacked task (its worker died) is redelivered after this; "
         "unset: max(3600, 2 × the hard time limit). Must outlast the longest task.",
     )
-    fault_inject: str | None = Field(
-        default=None,
-        description="TEST ONLY: 'crash-on:<marker>', 'sleep-on:<marker>:<s>' or "
-        "'kill-on:<marker>' for articles containing <marker> (tests/reliability)",
-    )
 
     # limits of the HTTP API
     max_batch_items: int = Field(default=10_000, ge=1)

@@ -2,12 +2,16 @@
 
 Caching, translation memory and chunking wrap an engine; they are not flags
 inside it. An engine takes a batch and returns a batch, in input order.
+
+Engines may also say what they generate with (``generation_signature``): the
+settings that change their output, read from the loaded engine. It is optional,
+so the protocols stay small; ``generation_signature(engine)`` reads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 
 class TextGenerator(Protocol):
@@ -60,6 +64,25 @@ def can_score(engine: object) -> bool:
     """The engine's class implements ``generate_scored`` (a wrapper that only forwards
     unknown attributes to an inner engine does not count: it would bypass itself)."""
     return callable(getattr(type(engine), "generate_scored", None))
+
+
+def generation_signature(engine: object) -> dict[str, Any]:
+    """The settings ``engine`` makes its outputs with, as plain JSON-able data.
+
+    Engines that load weights implement ``generation_signature()`` (device, dtype
+    or compute type, every decoding setting, a digest of the checkpoint they
+    loaded: ``models.store.checkpoint_digest``); wrappers forward it. An engine
+    without it (the extractive ranker, test fakes) is described by its name, model
+    id and revision, the parts of the protocol it has.
+    """
+    method = getattr(engine, "generation_signature", None)
+    if callable(method):
+        return dict(method())
+    described = {"engine": getattr(engine, "engine_name", type(engine).__name__)}
+    for name in ("model_id", "revision", "max_input_tokens"):
+        if hasattr(engine, name):
+            described[name] = getattr(engine, name)
+    return described
 
 
 class SentenceRanker(Protocol):

@@ -53,6 +53,7 @@ from typing import Any, Protocol
 from models.engines.base import ScoredText
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
+from models.store import checkpoint_digest
 
 # Where models.convert puts the checkpoint's tokenizer inside a converted folder:
 # a subfolder, so the tokenizer never reads CTranslate2's own config.json.
@@ -163,12 +164,19 @@ class CTranslate2Engine:
         max_batch_tokens: int,
         revision: str | None = None,
         threads: tuple[int, int] = (1, 1),
+        quantization: str | None = None,
+        checkpoint: str | None = None,
     ) -> None:
         self.spec = spec
         self.model_id = spec.id
         self.revision: str | None = revision if revision is not None else spec.revision
         self.device = device
         self.compute_type = compute_type
+        # How the weights were stored (models.convert) and what the folder held
+        # (models.store.checkpoint_digest): int8 weights computed in float32 are
+        # not float32 weights.
+        self.quantization = quantization
+        self.checkpoint = checkpoint
         self.generation = dict(generation)
         self.max_batch_tokens = max_batch_tokens
         # (batches at once, threads per batch): see thread_layout.
@@ -264,8 +272,10 @@ class CTranslate2Engine:
             compute_type=compute,
             generation=generation,
             max_batch_tokens=batch_tokens,
-            revision=_source_revision(path),
+            revision=_marker_value(path, "revision"),
             threads=threads,
+            quantization=_marker_value(path, "quantization"),
+            checkpoint=checkpoint_digest(path),
         )
         try:
             engine.generate([_WARM_UP_TEXT.get(spec.architecture, "News.")], max_new_tokens=2)
@@ -275,6 +285,24 @@ class CTranslate2Engine:
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         return engine
+
+    def generation_signature(self) -> dict[str, Any]:
+        """What this engine's outputs depend on besides the input: model id,
+        revision and folder digest, the stored quantization, device and compute
+        type, the input window and the ``translate_batch`` options it decodes with.
+        Threads and batch caps are left out: they decide how inputs are grouped and
+        run, not how each is decoded."""
+        return {
+            "engine": self.engine_name,
+            "model_id": self.model_id,
+            "revision": self.revision,
+            "checkpoint": self.checkpoint,
+            "quantization": self.quantization,
+            "device": self.device,
+            "compute_type": self.compute_type,
+            "max_input_tokens": self.max_input_tokens,
+            "decoding": dict(sorted(self._options.items())),
+        }
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model's tokenizer makes of ``text``, specials included."""
@@ -374,14 +402,15 @@ def ct2_problem(path: Path) -> str | None:
     return None
 
 
-def _source_revision(path: Path) -> str | None:
-    # models.convert records the source checkpoint's revision beside the model.
+def _marker_value(path: Path, name: str) -> str | None:
+    # models.convert records the source checkpoint's revision and the quantization
+    # beside the model.
     marker = path / "newsum-ct2.json"
     try:
-        revision = json.loads(marker.read_text(encoding="utf-8")).get("revision")
-    except (OSError, ValueError):
+        value = json.loads(marker.read_text(encoding="utf-8")).get(name)
+    except (OSError, ValueError, AttributeError):
         return None
-    return str(revision) if revision else None
+    return str(value) if value else None
 
 
 def _resolve_device(device: str, ctranslate2: Any) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from models.engines.base import ScoredText
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
-from models.store import checkpoint_problem
+from models.store import checkpoint_digest, checkpoint_problem
 
 # A short input per architecture for the warm-up generate: Marian reads Chinese.
 _WARM_UP_TEXT = {"marian": "新闻。", "bart": "News.", "mt5": "新闻。"}
@@ -40,11 +40,16 @@ class TransformersEngine:
         generation: Mapping[str, Any],
         max_batch_items: int,
         max_batch_tokens: int,
+        dtype: str = "float32",
+        checkpoint: str | None = None,
     ) -> None:
         self.spec = spec
         self.model_id = spec.id
         self.revision: str | None = spec.revision
         self.device = device
+        self.dtype = dtype
+        # What the loaded folder held (models.store.checkpoint_digest).
+        self.checkpoint = checkpoint
         self.generation = dict(generation)
         self.max_batch_items = max_batch_items
         self.max_batch_tokens = max_batch_tokens
@@ -117,6 +122,8 @@ class TransformersEngine:
             generation=generation,
             max_batch_items=max_batch_items,
             max_batch_tokens=max_batch_tokens,
+            dtype=str(model.dtype).removeprefix("torch."),
+            checkpoint=checkpoint_digest(path),
         )
         try:
             engine.generate([_WARM_UP_TEXT.get(spec.architecture, "News.")], max_new_tokens=2)
@@ -126,6 +133,23 @@ class TransformersEngine:
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         return engine
+
+    def generation_signature(self) -> dict[str, Any]:
+        """What this engine's outputs depend on besides the input: model id,
+        revision and checkpoint digest, device and dtype, the input window and every
+        ``generate()`` setting it passes (the checkpoint's own generation config is
+        in the digest). Batch caps are left out: they decide how inputs are
+        grouped, not how each is decoded."""
+        return {
+            "engine": self.engine_name,
+            "model_id": self.model_id,
+            "revision": self.revision,
+            "checkpoint": self.checkpoint,
+            "device": self.device,
+            "dtype": self.dtype,
+            "max_input_tokens": self.max_input_tokens,
+            "generation": dict(sorted(self.generation.items())),
+        }
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model's tokenizer makes of ``text``, specials included."""

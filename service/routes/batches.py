@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,10 +16,10 @@ from service.deps import ServiceState, State
 from service.errors import NotFound, too_large
 from service.routes.summaries import check_article, check_url
 from service.schemas import BatchAccepted, BatchItemRequest, BatchRequest, BatchView
-from workers.article.segment import article_sentences
-from workers.batch.clustering import ClusterAssignment, cluster_info, plan_batch
-from workers.batch.plan import BatchPlans
-from workers.contract import ArticleInput, BatchPlace, SummaryJob, SummaryOptions
+from workers.batch.clustering import cluster_info
+from workers.batch.coordinator import BatchCoordinator, Intake
+from workers.batch.plan import BatchPlans, plan_plain_text
+from workers.contract import ArticleInput, SummaryJob, SummaryOptions
 from workers.errors import EmptyInput, InputError, InvalidRequest, UndecodableInput
 from workers.store.batches import BatchItem, batch_results, batch_status
 from workers.store.cache import PipelineInfo
@@ -118,73 +117,43 @@ def _parse_item(
         return exc
 
 
-@dataclass
-class _PlainText:
-    text: str
-    sentences: list[str]
-
-
-def plan_clusters(
-    parsed: list[tuple[ArticleInput, SummaryOptions] | InputError],
-) -> dict[int, ClusterAssignment]:
-    """Near-duplicate plain-text items with the same options, grouped (MinHash, no
-    quadratic pass; numpy only, so the API stays light). HTML and URL items are
-    grouped on the workers after extraction (``workers.batch.plan``)."""
-    groups: dict[str, list[int]] = {}
-    for index, given in enumerate(parsed):
-        if isinstance(given, InputError) or given[0].text is None:
-            continue
-        groups.setdefault(given[1].model_dump_json(), []).append(index)
-    plan: dict[int, ClusterAssignment] = {}
-    for indices in groups.values():
-        if len(indices) < 2:
-            continue
-        texts = []
-        for i in indices:
-            text = parsed[i][0].text or ""  # type: ignore[index]
-            texts.append(_PlainText(text, article_sentences(text)))
-        for position, assignment in enumerate(plan_batch(texts)):
-            if assignment is None or assignment.size < 2:
-                continue
-            plan[indices[position]] = replace(
-                assignment,
-                index=indices[position],
-                representative=indices[assignment.representative],
-                cluster=indices[assignment.representative],
-            )
-    return plan
-
-
 def item_ids(raw_items: list[Any]) -> list[str]:
     """The items' ids as ClusterInfo.representative_id shows them (client id, else index)."""
     ids = [_client_id(raw) for raw in raw_items]
     return [str(i if client_id is None else client_id) for i, client_id in enumerate(ids)]
 
 
-class _PlannedSender:
-    """Sends batch items with their batch place: the workers extract them, then plan
-    the batch (``workers.batch.plan``): group HTML and URL items, summarize in
-    chunks. Holds the plan back (the adding token) until every item is sent."""
+class _ServiceBatchTasks:
+    """The batch protocol's tasks as the API sends them (``BatchTasks``)."""
 
-    def __init__(self, state: ServiceState, batch_id: str) -> None:
+    def __init__(self, state: ServiceState) -> None:
         self.state = state
-        self.batch_id = batch_id
-        self.plans = BatchPlans(state.redis, state.keys, state.batches.ttl_s)
-        self.opened = False
 
-    def send(self, index: int, group: bool) -> SendSummary:
-        def send(job: SummaryJob, job_id: str, queue: str) -> None:
-            # The first item also takes the adding token, given back by ``close``.
-            self.plans.expect(self.batch_id, 1 if self.opened else 2)
-            self.opened = True
-            place = BatchPlace(batch_id=self.batch_id, index=index, group=group)
-            self.state.queue.send_summary(job.model_copy(update={"batch": place}), job_id, queue)
+    def send_plan(self, batch_id: str) -> None:
+        self.state.queue.send_plan_batch(batch_id, self.state.queues.interactive)
 
-        return send
+    def send_notify(self, batch_id: str) -> None:
+        self.state.queue.send_notify_batch(batch_id, self.state.queues.interactive)
 
-    def close(self) -> None:
-        if self.opened and self.plans.close(self.batch_id):
-            self.state.queue.send_plan_batch(self.batch_id, self.state.queues.interactive)
+    def send_planned(self, batch_id: str, indices: list[int]) -> None:
+        raise NotImplementedError("planned chunks are sent by the workers' plan")
+
+
+def coordinator(state: ServiceState) -> BatchCoordinator:
+    """The batch protocol on the service's Redis."""
+    plans = BatchPlans(state.redis, state.keys, state.batches.ttl_s)
+    return BatchCoordinator(state.batches, plans, state.jobs, _ServiceBatchTasks(state))
+
+
+def _planned_send(state: ServiceState, intake: Intake, index: int, group: bool) -> SendSummary:
+    """Sends item ``index`` with its batch place: the workers extract it, then plan
+    the batch (``workers.batch.plan``): group HTML and URL items, summarize in chunks."""
+
+    def send(job: SummaryJob, job_id: str, queue: str) -> None:
+        place = intake.expect(index, group)
+        state.queue.send_summary(job.model_copy(update={"batch": place}), job_id, queue)
+
+    return send
 
 
 def enqueue_batch(
@@ -200,14 +169,17 @@ def enqueue_batch(
     here, HTML and URL ones by the workers after extraction."""
     infos: dict[str, PipelineInfo] = {defaults.profile: state.pipeline(defaults.profile)}
     batch_id = new_id()
-    state.batches.create(batch_id, len(raw_items), webhook)
-    planned = _PlannedSender(state, batch_id)
+    intake = coordinator(state).open(batch_id, len(raw_items), webhook)
     pending: list[BatchItem] = []
     waiting: list[str] = []
     parsed = [
         _parse_item(state, index, raw, defaults, caller) for index, raw in enumerate(raw_items)
     ]
-    plan = plan_clusters(parsed) if cluster else {}
+    plan = (
+        plan_plain_text([None if isinstance(p, InputError) else p for p in parsed])
+        if cluster
+        else {}
+    )
     ids = item_ids(raw_items) if plan else []
     job_of: dict[int, str] = {}
     for index, raw in enumerate(raw_items):
@@ -241,7 +213,11 @@ def enqueue_batch(
             sub = submit_summary(
                 jobs=state.jobs,
                 cache=state.cache,
-                send=planned.send(index, group) if planned_there else state.queue.send_summary,
+                send=(
+                    _planned_send(state, intake, index, group)
+                    if planned_there
+                    else state.queue.send_summary
+                ),
                 article=article,
                 options=options,
                 fingerprint=fingerprint,
@@ -261,11 +237,7 @@ def enqueue_batch(
             state.batches.add_items(batch_id, pending)
             pending = []
     state.batches.add_items(batch_id, pending)
-    planned.close()
-    state.batches.wait_on(batch_id, waiting)
-    state.batches.settle_finished(batch_id, state.jobs.get_many(waiting))
-    if state.batches.seal(batch_id) and webhook:
-        state.queue.send_notify_batch(batch_id, state.queues.interactive)
+    intake.close(waiting)
     return batch_id
 
 

@@ -2,56 +2,42 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import InteractiveCaller, QueueFull, with_key_glossary
 from service.deps import ServiceState, State
-from service.errors import NotFound, error_response, too_large
+from service.errors import NotFound, error_response
+from service.job_updates import SAFETY_REREAD_S, wait_until_finished
 from service.schemas import Accepted, JobView, SummaryRequest
+from workers.article.limits import check_input_size
 from workers.contract import ArticleInput, SummaryJob, SummaryResult
-from workers.errors import EmptyInput, InvalidRequest
+from workers.errors import EmptyInput
 from workers.store.batches import as_member
 from workers.store.jobs import JobRecord, submit_summary
 
 router = APIRouter(tags=["summaries"])
 
-# HTML carries markup around its text; the pipeline allows it this many times max_chars.
-HTML_CHARS_FACTOR = 10
-MAX_URL_CHARS = 2048
-SSE_POLL_S = 0.25
-SSE_KEEPALIVE_S = 15.0
 QUEUE_FULL_RETRY_S = 10
+CLIENT_CLOSED_REQUEST = 499
 
 
 def check_article(article: ArticleInput, max_chars: int) -> None:
     """The checks that need no worker: empty, too long. Raise the InputError to answer."""
-    if article.text is not None:
-        if not article.text.strip():
-            raise EmptyInput("the article is empty (text has no characters besides whitespace)")
-        if len(article.text) > max_chars:
-            raise too_large("text", len(article.text), max_chars, "characters; NEWSUM_MAX_CHARS")
-    elif article.html is not None:
-        if not article.html.strip():
-            raise EmptyInput("the page is empty (html has no characters besides whitespace)")
-        limit = max_chars * HTML_CHARS_FACTOR
-        if len(article.html) > limit:
-            raise too_large("html", len(article.html), limit, "characters; NEWSUM_MAX_CHARS × 10")
-    elif article.url is not None:
-        if not article.url.strip():
-            raise EmptyInput("the url is empty")
-        if len(article.url) > MAX_URL_CHARS:
-            raise InvalidRequest(
-                f"the url is {len(article.url):,} characters; the limit is {MAX_URL_CHARS:,}",
-                limit=MAX_URL_CHARS,
-            )
+    if article.text is not None and not article.text.strip():
+        raise EmptyInput("the article is empty (text has no characters besides whitespace)")
+    if article.html is not None and not article.html.strip():
+        raise EmptyInput("the page is empty (html has no characters besides whitespace)")
+    if article.url is not None and not article.url.strip():
+        raise EmptyInput("the url is empty")
+    check_input_size(article, max_chars)
 
 
 def check_queue_depth(state: ServiceState, queue: str) -> None:
@@ -99,26 +85,55 @@ def accepted(job_id: str, state_name: str) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=202, headers={"Location": location})
 
 
-async def wait_for_job(state: ServiceState, job_id: str, wait_s: float) -> Response:
+async def until_disconnected(request: Request) -> None:
+    """Return when the client hangs up (the body has been read by then)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def unless_disconnected(request: Request, work: Callable[[], Awaitable[None]]) -> bool:
+    """Run ``work()``, cancelled as soon as the client hangs up; True if it ran to its end."""
+    finished = False
+    async with anyio.create_task_group() as group:
+
+        async def stop_when_gone() -> None:
+            await until_disconnected(request)
+            group.cancel_scope.cancel()
+
+        group.start_soon(stop_when_gone)
+        await work()
+        finished = True
+        group.cancel_scope.cancel()
+    return finished
+
+
+async def wait_for_job(
+    state: ServiceState, job_id: str, wait_s: float, request: Request
+) -> Response:
     """200 with the result if the job finishes within ``wait_s``, the error if it
-    fails, else 202 with its id."""
-    deadline = time.monotonic() + wait_s
-    pause = 0.05
-    while True:
-        job = await run_in_threadpool(state.jobs.get, job_id)
-        if job is None:
-            raise NotFound(f"job {job_id} is unknown or expired")
-        if job.state == "done":
-            result = await run_in_threadpool(load_result, state, job)
-            if result is not None:
-                return JSONResponse(result.model_dump(mode="json"))
-        if job.state == "failed" and job.error is not None:
-            return error_response(job.error, job_id=job_id)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return accepted(job_id, job.state)
-        await asyncio.sleep(min(pause, left))
-        pause = min(pause * 1.5, 0.5)
+    fails, else 202 with its id. Woken by the job's updates (``service.job_updates``);
+    stops waiting when the client hangs up."""
+    seen: list[JobRecord | None] = []
+
+    async def read() -> JobRecord | None:
+        return await run_in_threadpool(state.jobs.get, job_id)
+
+    async def wait() -> None:
+        seen.append(await wait_until_finished(state.updates, job_id, read, wait_s))
+
+    if not await unless_disconnected(request, wait):
+        # Nobody will read this answer; 499 ("client closed request") marks it in /metrics.
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+    job = seen[0]
+    if job is None:
+        raise NotFound(f"job {job_id} is unknown or expired")
+    if job.state == "done":
+        result = await run_in_threadpool(load_result, state, job)
+        if result is not None:
+            return JSONResponse(result.model_dump(mode="json"))
+    if job.state == "failed" and job.error is not None:
+        return error_response(job.error, job_id=job_id)
+    return accepted(job_id, job.state)
 
 
 @router.post(
@@ -126,7 +141,9 @@ async def wait_for_job(state: ServiceState, job_id: str, wait_s: float) -> Respo
     responses={202: {"model": Accepted}, 200: {"model": SummaryResult}},
     summary="Summarize one article (wait up to `wait` seconds for it)",
 )
-async def create_summary(body: SummaryRequest, state: State, caller: InteractiveCaller) -> Response:
+async def create_summary(
+    body: SummaryRequest, state: State, caller: InteractiveCaller, request: Request
+) -> Response:
     body.options = with_key_glossary(caller, body.options)
     article = body.article()
     check_article(article, state.limits.max_chars)
@@ -160,58 +177,65 @@ async def create_summary(body: SummaryRequest, state: State, caller: Interactive
     for _attempt in range(2):  # a cached result may expire between the lookup and the read
         job_id, cached = await run_in_threadpool(submit)
         if job_id is not None:
-            return await wait_for_job(state, job_id, wait)
+            return await wait_for_job(state, job_id, wait, request)
         if cached is not None:
             return JSONResponse(cached.model_dump(mode="json"))
     raise NotFound("the cached result vanished twice; try again")  # pragma: no cover
 
 
-@router.get("/v1/jobs/{job_id}", response_model=JobView, summary="A job's state and result")
-async def get_job(job_id: str, state: State, _: InteractiveCaller) -> JobView:
+async def known_job(job_id: str, state: State, _: InteractiveCaller) -> JobRecord:
+    """The job at ``{job_id}``, or 404 (to a caller allowed to ask: 401 comes first)."""
     job = await run_in_threadpool(state.jobs.get, job_id)
     if job is None:
         raise NotFound(f"job {job_id} is unknown or expired")
+    return job
+
+
+KnownJob = Annotated[JobRecord, Depends(known_job)]
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobView, summary="A job's state and result")
+async def get_job(job: KnownJob, state: State) -> JobView:
     return await run_in_threadpool(job_view, state, job)
 
 
-def _event(name: str, data: dict[str, Any]) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(event=name, raw_data=json.dumps(data, ensure_ascii=False))
 
 
-async def _job_events(state: ServiceState, job_id: str) -> AsyncIterator[str]:
+@router.get(
+    "/v1/jobs/{job_id}/events",
+    response_class=EventSourceResponse,
+    summary="Server-sent events: progress, then done or failed",
+)
+async def job_events(job: KnownJob, state: State) -> AsyncIterator[ServerSentEvent]:
+    """``progress`` on every change of state, stage or progress, then ``done`` or
+    ``failed`` (with the job, and the result when done), and the stream ends.
+
+    Woken by the job's updates (``service.job_updates``), re-read every
+    SAFETY_REREAD_S regardless; FastAPI sends the keep-alive comments and stops
+    this when the client hangs up."""
+    job_id = job.job_id
     last: tuple[object, ...] | None = None
-    quiet_since = time.monotonic()
-    while True:
-        job = await run_in_threadpool(state.jobs.get, job_id)
-        if job is None:
-            body = {
-                "job_id": job_id,
-                "state": "failed",
-                "error": {"code": "not_found", "message": "the job expired", "limit": None},
-            }
-            yield _event("failed", body)
-            return
-        if job.finished:
-            view = await run_in_threadpool(job_view, state, job)
-            yield _event("done" if job.state == "done" else "failed", view.model_dump(mode="json"))
-            return
-        now = (job.state, job.stage, round(job.progress, 3))
-        if now != last:
-            last = now
-            quiet_since = time.monotonic()
-            yield _event("progress", JobView.of(job).model_dump(mode="json", exclude={"result"}))
-        elif time.monotonic() - quiet_since > SSE_KEEPALIVE_S:
-            quiet_since = time.monotonic()
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(SSE_POLL_S)
-
-
-@router.get("/v1/jobs/{job_id}/events", summary="Server-sent events: progress, then done or failed")
-async def job_events(job_id: str, state: State, _: InteractiveCaller) -> StreamingResponse:
-    if await run_in_threadpool(state.jobs.get, job_id) is None:
-        raise NotFound(f"job {job_id} is unknown or expired")
-    return StreamingResponse(
-        _job_events(state, job_id),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    async with state.updates.watch(job_id) as watch:
+        while True:
+            now_job = await run_in_threadpool(state.jobs.get, job_id)
+            if now_job is None:
+                body = {
+                    "job_id": job_id,
+                    "state": "failed",
+                    "error": {"code": "not_found", "message": "the job expired", "limit": None},
+                }
+                yield _event("failed", body)
+                return
+            if now_job.finished:
+                view = await run_in_threadpool(job_view, state, now_job)
+                name = "done" if now_job.state == "done" else "failed"
+                yield _event(name, view.model_dump(mode="json"))
+                return
+            now = (now_job.state, now_job.stage, round(now_job.progress, 3))
+            if now != last:
+                last = now
+                progress = JobView.of(now_job).model_dump(mode="json", exclude={"result"})
+                yield _event("progress", progress)
+            await watch.changed(SAFETY_REREAD_S)

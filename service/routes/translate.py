@@ -8,8 +8,6 @@ failure, 503 nobody to translate). Only zh → en is offered.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from service.auth import InteractiveCaller
 from service.deps import ServiceState, State
 from service.errors import LibreTranslateError, status_for
+from service.job_updates import wait_until_finished
 from service.schemas import DetectedLanguage, Language
 from workers.article.language import han_ratio
 from workers.errors import TransientError
-from workers.store.jobs import new_id
+from workers.store.jobs import JobRecord, new_id
 
 router = APIRouter(tags=["LibreTranslate-compatible"])
 
@@ -74,19 +73,19 @@ def _texts(params: dict[str, Any]) -> tuple[list[str], bool]:
 
 
 async def _wait_translation(state: ServiceState, job_id: str) -> list[str]:
-    deadline = time.monotonic() + state.limits.max_wait_s
-    pause = 0.05
-    while time.monotonic() < deadline:
-        job = await run_in_threadpool(state.jobs.get, job_id)
-        if job is not None and job.state == "done":
-            return [str(t) for t in job.result or []]
-        if job is not None and job.state == "failed" and job.error is not None:
-            status = status_for(job.error.code)
-            if status >= 500:
-                raise LibreTranslateError(status, f"Cannot translate text: {job.error.message}")
-            raise LibreTranslateError(400, job.error.message)
-        await asyncio.sleep(pause)
-        pause = min(pause * 1.5, 0.5)
+    """The job's translations, woken by its updates (``service.job_updates``)."""
+
+    async def read() -> JobRecord | None:
+        return await run_in_threadpool(state.jobs.get, job_id)
+
+    job = await wait_until_finished(state.updates, job_id, read, state.limits.max_wait_s)
+    if job is not None and job.state == "done":
+        return [str(t) for t in job.result or []]
+    if job is not None and job.state == "failed" and job.error is not None:
+        status = status_for(job.error.code)
+        if status >= 500:
+            raise LibreTranslateError(status, f"Cannot translate text: {job.error.message}")
+        raise LibreTranslateError(400, job.error.message)
     raise LibreTranslateError(
         503, f"the translation did not finish within {state.limits.max_wait_s:g} s; try again"
     )

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from workers.article.extract import ExtractedArticle, extract_main_text
+from workers.article.extract import extract_main_text
+from workers.article.extracted import ExtractedArticle
 from workers.article.intake import decode_bytes
 from workers.errors import EmptyInput
 from workers.eval.extraction import char_prf

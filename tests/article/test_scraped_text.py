@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.article.extract import ExtractedArticle
+from workers.article.extracted import ExtractedArticle
 from workers.article.scraped_text import clean_scraped_text
 from workers.errors import EmptyInput
 

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 import redis
 
+from workers.article.prepared import PreparedArticle
+from workers.batch.coordinator import BatchCoordinator
 from workers.batch.plan import BatchPlans, Follower, PlannedItem
 from workers.contract import ErrorBody, SummaryOptions
-from workers.pipeline import PreparedArticle
-from workers.queue import tasks
-from workers.queue.celery_app import TASK_SUMMARIZE_PLANNED, QueueConfig
+from workers.queue.celery_app import TASK_SUMMARIZE_PLANNED, CeleryBatchTasks, QueueConfig
+from workers.settings import Settings
 from workers.store.batches import BatchStore
 from workers.store.cache import Keys, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
@@ -24,6 +25,11 @@ from workers.store.jobs import JobStore
 class RecordingApp:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Any, dict[str, Any]]] = []
+
+    @staticmethod
+    def queues() -> QueueConfig:
+        """Limits of 10 s and 20 s a task, as a worker reads them from its Settings."""
+        return QueueConfig.from_settings(Settings(task_soft_time_limit_s=10, task_time_limit_s=20))
 
     def send_task(self, name: str, args: Any = None, **options: Any) -> None:
         self.sent.append((name, args, options))
@@ -42,7 +48,10 @@ class World:
         self.jobs = JobStore(client, keys, 600)
         self.batches = BatchStore(client, keys, 600)
         self.plans = BatchPlans(client, keys, 600)
-        self.queues = QueueConfig(soft_time_limit_s=10, time_limit_s=20)
+        self.app = RecordingApp()
+        self.coordinator = BatchCoordinator(
+            self.batches, self.plans, self.jobs, CeleryBatchTasks(self.app, RecordingApp.queues())
+        )
         # Batch "b": item 0 the representative, item 1 its near-duplicate.
         self.batches.create("b", 2)
         for job_id, key in (("lead", "k0"), ("member", "k1")):
@@ -58,12 +67,11 @@ class World:
         self.plans.follow("lead", Follower("member", "k1", "b", 1))
 
     def finish(self) -> None:
-        tasks.finish_followers(self.jobs, self.batches, self.plans, "lead", self.queues)
+        self.coordinator.finish_followers("lead")
 
 
 @pytest.fixture
-def world(server: EmbeddedRedis, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setattr(tasks, "_app", RecordingApp())
+def world(server: EmbeddedRedis) -> World:
     return World(server)
 
 
@@ -80,7 +88,7 @@ def test_a_done_representative_finishes_its_followers_with_its_summary(world: Wo
     assert record is not None and record.pending == 0 and record.finished_at
     assert world.plans.get("b", [1]) == [None]  # its article is forgotten
     world.finish()  # handed out once: a second call does nothing
-    assert tasks._app.sent == []  # type: ignore[union-attr]
+    assert world.app.sent == []
 
 
 def test_a_failed_representative_sends_its_followers_on_their_own(world: World) -> None:
@@ -89,7 +97,7 @@ def test_a_failed_representative_sends_its_followers_on_their_own(world: World) 
     member = world.jobs.get("member")
     assert member is not None and member.state == "queued"  # not failed with it
     assert member.cluster is None  # it no longer shares anyone's summary
-    sent = tasks._app.sent  # type: ignore[union-attr]
+    sent = world.app.sent
     assert [(name, args) for name, args, _ in sent] == [(TASK_SUMMARIZE_PLANNED, ["b", [1]])]
     assert sent[0][2]["soft_time_limit"] == 10 and sent[0][2]["queue"] == "batch"
     assert world.plans.get("b", [1])[0] is not None  # kept for that run

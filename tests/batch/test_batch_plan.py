@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from redis.exceptions import LockError
 
 from tests.paths import seed_body
+from workers.article.prepared import PreparedArticle
 from workers.article.segment import article_sentences
-from workers.batch.plan import BatchPlans, Follower, PlannedItem, chunks, plan_items
-from workers.contract import SummaryOptions
-from workers.pipeline import PreparedArticle
+from workers.batch.plan import (
+    BatchPlans,
+    Follower,
+    PlannedItem,
+    chunks,
+    plan_items,
+    plan_plain_text,
+)
+from workers.contract import ArticleInput, SummaryOptions
 from workers.store.cache import Keys, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 
@@ -72,6 +81,24 @@ def test_items_not_to_group_are_summarized_as_they_are() -> None:
     assert plan.follows == {2: 0} and plan.clusters[0].size == 2
 
 
+def test_the_api_groups_plain_text_by_batch_position_with_the_same_function() -> None:
+    story = seed_body()
+    short = SummaryOptions(sentences=1)
+    given: list[tuple[ArticleInput, SummaryOptions] | None] = [
+        (ArticleInput(text=OTHER), SummaryOptions()),
+        (ArticleInput(text=story), SummaryOptions()),
+        None,  # an item that failed to parse
+        (ArticleInput(html=f"<p>{story}</p>"), SummaryOptions()),  # the workers' to group
+        (ArticleInput(text="本站讯 " + story), short),  # other options: alone
+        (ArticleInput(text="本站讯 " + story), SummaryOptions()),
+    ]
+    plan = plan_plain_text(given)
+    assert sorted(plan) == [1, 5]  # only clusters of two or more
+    assert (plan[1].representative, plan[1].size, plan[1].summarize) == (1, 2, True)
+    assert (plan[5].representative, plan[5].cluster, plan[5].summarize) == (1, 1, False)
+    assert plan[5].added[0].startswith("本站讯")  # what the repost adds, from its own text
+
+
 def test_a_planned_item_survives_its_trip_through_redis_as_json() -> None:
     original = item(3, seed_body(), SummaryOptions(sentences=2, glossary={"嘉兴": "Jiaxing"}))
     original.prepared.authors = ["王五"]
@@ -116,15 +143,39 @@ def test_the_last_arrival_sends_the_plan_and_a_redelivery_may_send_it_again(
     assert plans.arrive("b", 0, item(0, OTHER)) is False
     assert plans.arrive("b", 1, item(1, OTHER)) is True
     assert plans.arrive("b", 1, item(1, OTHER)) is True  # not planned yet: plan again
-    assert plans.start_plan("b") is True
-    assert plans.start_plan("b") is False  # one plan at a time
-    plans.finish_plan("b")
+    lease = plans.start_plan("b")
+    assert lease is not None
+    assert plans.start_plan("b") is None  # one plan at a time
+    plans.finish_plan("b", lease)
     assert plans.arrive("b", 1, item(1, OTHER)) is False
-    assert plans.start_plan("b") is False
+    assert plans.start_plan("b") is None
     got = plans.get("b", [1, 7, 0])
     assert [g.index if g else None for g in got] == [1, None, 0]
     plans.drop("b", 1)
     assert [i.index for i in plans.items("b")] == [0]
+
+
+def test_a_plan_lease_held_by_one_worker_is_not_released_by_another(
+    plans: BatchPlans,
+) -> None:
+    lease_name = f"{plans.keys.batch('b')}:plan-lease"
+    slow = BatchPlans(plans.client, plans.keys, plans.ttl_s, plan_lease_s=1)
+    late_lease = slow.start_plan("b")  # A: its worker stalls past the lease
+    assert late_lease is not None
+    held_by_a = plans.client.get(lease_name)
+    time.sleep(1.2)
+    assert plans.client.get(lease_name) is None  # expired: another plan may run
+    lease = plans.start_plan("b")  # B takes the lease
+    assert lease is not None
+    held_by_b = plans.client.get(lease_name)
+    assert held_by_b is not None and held_by_b != held_by_a  # an owner token each
+    with pytest.raises(LockError):  # A's token no longer opens it
+        late_lease.release()
+    assert plans.client.get(lease_name) == held_by_b
+    slow.finish_plan("b", late_lease)  # A's plan ends late: B's lease is left alone
+    assert plans.client.get(lease_name) == held_by_b
+    plans.finish_plan("b", lease)
+    assert plans.client.get(lease_name) is None  # its holder's release does free it
 
 
 def test_followers_are_handed_out_once(plans: BatchPlans) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import HTML_DIR, SEED_ARTICLE
+from workers.article.prepared import PreparedArticle
 from workers.article.scraped_text import clean_scraped_text
 from workers.article.segment import article_sentences
 from workers.batch.clustering import (
@@ -21,7 +22,6 @@ from workers.batch.clustering import (
     normalize_for_shingles,
     plan_batch,
 )
-from workers.pipeline import PreparedArticle
 
 HEADERS = ["来源：新华社", "本文转自人民网", "（记者 王五）", "原标题：", ""]
 FOOTERS = ["责任编辑：张三", "【纠错】 【责任编辑：李四】", "免责声明：本文仅代表作者观点。", ""]
@@ -156,6 +156,18 @@ def test_plan_batch_summarizes_each_story_once() -> None:
     assert fourth.representative == 0 and third.size == 1
     assert fourth.added == ["（来源：嘉兴日报）"]
     assert fourth.removed == [sentences[-1]]
+
+
+def test_plan_batch_joins_only_items_that_are_alike_in_what_same_names() -> None:
+    seed = clean_scraped_text(SEED_ARTICLE.read_text(encoding="utf-8")).text
+    copy = PreparedArticle(text=seed, sentences=article_sentences(seed), language="zh-Hans")
+    # Four copies of one story: positions 0 and 2 asked for one summary, 1 and 3 another.
+    plan = plan_batch([copy, copy, copy, copy], same=["short", "long", "short", "long"])
+    assert [a.representative if a else None for a in plan] == [0, 1, 0, 1]
+    assert [a.size if a else None for a in plan] == [2, 2, 2, 2]
+    assert [a.summarize if a else None for a in plan] == [True, True, False, False]
+    with pytest.raises(ValueError, match="same has 1 entries for 2 items"):
+        plan_batch([copy, copy], same=["short"])
 
 
 def generated_batch(n: int, seed: int = 11) -> tuple[list[str], list[int]]:

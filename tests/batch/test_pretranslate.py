@@ -10,11 +10,12 @@ import pytest
 
 from models.engines.base import ScoredText
 from tests.paths import seed_body
+from workers.article.prepared import PreparedArticle
 from workers.article.segment import article_sentences
 from workers.batch.pretranslate import pretranslate, sentences_to_pretranslate
 from workers.contract import SummaryOptions
 from workers.english.engines import Engines, offline_engines
-from workers.pipeline import PreparedArticle, summarize_prepared
+from workers.pipeline import summarize_prepared
 from workers.store.cache import Keys, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.translation_memory import TranslationMemory

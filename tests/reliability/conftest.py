@@ -7,9 +7,10 @@ stop and restart it. Each deployment uses its own key prefix.
 
 Workers run as ``python -m service.commands worker`` processes (prefork), in
 their own process group, so a test can SIGKILL or SIGTERM exactly one worker
-and its pool children. Slowness and crashes come from the test-only
-``NEWSUM_FAULT_INJECT`` (see ``workers.queue.tasks.inject_fault``), keyed on a marker
-in the article text.
+and its pool children. Slowness and crashes come from ``NEWSUM_FAULT_INJECT``, keyed
+on a marker in the article text: a test-only signal handler
+(``tests.reliability.fault_injection``) that the workers load from ``worker_site/``,
+first on their PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from workers.store.cache import Keys, connect_redis
 from workers.store.embedded_redis import redis_server_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Its sitecustomize connects the fault injection in every worker process started here.
+WORKER_SITE = Path(__file__).resolve().parent / "worker_site"
 WORKER_START_S = 120.0
 # Short, so a killed worker's task comes back within seconds; it must still
 # outlast the longest task these tests run (a few seconds).
@@ -188,7 +191,7 @@ class Deployment:
             "NEWSUM_ANONYMOUS": "all",
             "NEWSUM_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
             "NEWSUM_MODEL_DIR": str(self.tmp / "no-models"),
-            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONPATH": os.pathsep.join([str(WORKER_SITE), str(REPO_ROOT)]),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }

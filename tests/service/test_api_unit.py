@@ -21,7 +21,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.deps import ServiceLimits
+from service.deps import ServiceLimits, queue_depths
+from service.errors import status_for
+from service.job_updates import SAFETY_REREAD_S
 from workers.batch.plan import BatchPlans
 from workers.contract import (
     Article,
@@ -75,17 +77,18 @@ class FakeQueue:
 
 
 class Harness:
-    def __init__(self, server: EmbeddedRedis, limits: ServiceLimits | None = None) -> None:
+    def __init__(self, server: EmbeddedRedis, **settings: Any) -> None:
         prefix = f"t{uuid.uuid4().hex[:8]}"
         # Batches are posted without a key here (service.auth: NEWSUM_ANONYMOUS).
-        self.settings: Settings = load_settings(redis_url=server.url, anonymous="all")
-        object.__setattr__(self.settings, "redis_prefix", prefix)  # until Settings has it
+        self.settings: Settings = load_settings(
+            redis_url=server.url, redis_prefix=prefix, anonymous="all", **settings
+        )
         self.redis: redis.Redis = connect_redis(server.url)
         self.keys = Keys(prefix)
         self.jobs = JobStore(self.redis, self.keys, 300)
         self.cache = ResultCache(self.redis, self.keys, 300)
         self.queue = FakeQueue()
-        self.app = create_app(self.settings, queue=self.queue, client=self.redis, limits=limits)
+        self.app = create_app(self.settings, queue=self.queue, client=self.redis)
         self.http = TestClient(self.app)
         self.worker_up(has_translator=False)
 
@@ -160,8 +163,11 @@ def test_identical_requests_share_one_job_then_hit_the_cache(h: Harness) -> None
 
 def test_a_job_finishing_within_wait_answers_200(h: Harness) -> None:
     h.queue.on_summary = lambda job, job_id: threading.Timer(0.2, h.finish, (job, job_id)).start()
-    r = h.http.post("/v1/summaries", json={"text": ARTICLE, "wait": 5})
+    started = time.monotonic()
+    r = h.http.post("/v1/summaries", json={"text": ARTICLE, "wait": 30})
     assert r.status_code == 200 and r.json()["summary"]["zh"] == ARTICLE
+    # Woken by the job's announcement, not by the safety re-read (SAFETY_REREAD_S).
+    assert time.monotonic() - started < SAFETY_REREAD_S / 3
 
 
 def test_a_job_failing_within_wait_answers_with_its_reason(h: Harness) -> None:
@@ -206,10 +212,83 @@ def test_text_over_the_character_limit_is_413_naming_it(h: Harness) -> None:
 
 
 def test_a_body_over_the_byte_limit_is_413(server: EmbeddedRedis) -> None:
-    small = Harness(server, limits=ServiceLimits(max_body_bytes=1_000))
+    small = Harness(server, max_body_bytes=1_000)
     r = small.http.post("/v1/summaries", json={"text": "字" * 2_000})
     assert r.status_code == 413 and error_of(r)["limit"] == 1_000
     assert "NEWSUM_MAX_BODY_BYTES" in error_of(r)["message"]
+
+
+def test_a_chunked_body_streaming_past_the_byte_limit_is_413(server: EmbeddedRedis) -> None:
+    small = Harness(server, max_body_bytes=1_000)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding chunked
+        yield b'{"text": "'
+        for _ in range(10):
+            yield "字".encode() * 100
+        yield b'"}'
+
+    r = small.http.post(
+        "/v1/summaries", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413, r.text
+    assert error_of(r) == {
+        "code": "too_large",
+        "message": "the request body is over 1,000 bytes (NEWSUM_MAX_BODY_BYTES)",
+        "limit": 1_000,
+    }
+    assert small.sent("summary") == []
+
+
+def test_a_chunked_body_under_the_byte_limit_is_read(server: EmbeddedRedis) -> None:
+    small = Harness(server, max_body_bytes=1_000)
+    body = json.dumps({"text": ARTICLE, "wait": 0}).encode()
+    halves = iter([body[: len(body) // 2], body[len(body) // 2 :]])
+    r = small.http.post(
+        "/v1/summaries", content=halves, headers={"content-type": "application/json"}
+    )
+    assert len(body) < 1_000 and r.status_code == 202, r.text
+
+
+def test_limits_come_from_settings_alone() -> None:
+    settings = Settings()
+    limits = ServiceLimits.from_settings(settings)
+    assert (limits.max_body_bytes, limits.max_chars, limits.max_wait_s) == (
+        settings.max_body_bytes,
+        settings.max_chars,
+        settings.max_wait_s,
+    )
+    with pytest.raises(TypeError):
+        ServiceLimits()  # type: ignore[call-arg]  # no defaults of its own
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("too_large", 413),
+        ("not_chinese", 422),
+        ("fetch_failed", 502),
+        ("transient", 503),
+        ("timeout", 504),
+        ("worker_lost", 500),
+        ("expired", 410),
+        ("not_found", 404),
+        ("unauthorized", 401),
+        ("queue_full", 429),
+        ("no_such_code", 500),
+    ],
+)
+def test_a_stored_errors_status_is_its_classs(code: str, status: int) -> None:
+    assert status_for(code) == status
+
+
+def test_queue_depth_counts_every_priority_list(h: Harness) -> None:
+    name = f"{h.keys.queue_prefix}interactive"
+    h.redis.rpush(name, "a", "b")
+    h.redis.rpush(f"{name}\x06\x163", "c")
+    h.redis.rpush(f"{h.keys.queue_prefix}batch\x06\x169", "d")
+    assert queue_depths(h.redis, h.keys, ["interactive", "batch"]) == {"interactive": 3, "batch": 1}
+    metrics = h.http.get("/metrics").text
+    assert 'newsum_queue_depth{queue="interactive"} 3.0' in metrics
 
 
 def test_malformed_json_is_422(h: Harness) -> None:
@@ -258,9 +337,12 @@ def test_events_stream_progress_then_done(h: Harness) -> None:
     h.jobs.mark_running(job_id, "extract")
     [(job, _, _)] = h.sent("summary")
     threading.Timer(0.4, h.finish, (job, job_id)).start()
+    started = time.monotonic()
     with h.http.stream("GET", f"/v1/jobs/{job_id}/events") as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         text = "".join(r.iter_text())
+    assert time.monotonic() - started < SAFETY_REREAD_S / 3  # woken, not re-read
+    assert h.app.state.newsum.updates.watching == 0
     events = [block.split("\n") for block in text.strip().split("\n\n")]
     names = [lines[0].removeprefix("event: ") for lines in events]
     assert names[0] == "progress" and names[-1] == "done"
@@ -373,7 +455,7 @@ def test_unreadable_batches_are_refused_whole(
 
 
 def test_a_batch_over_the_item_limit_is_413_naming_it(server: EmbeddedRedis) -> None:
-    small = Harness(server, limits=ServiceLimits(max_batch_items=3))
+    small = Harness(server, max_batch_items=3)
     r = small.http.post("/v1/batches", json={"items": [{"text": ARTICLE}] * 4})
     assert r.status_code == 413
     assert error_of(r)["limit"] == 3 and "NEWSUM_MAX_BATCH_ITEMS" in error_of(r)["message"]

@@ -42,6 +42,7 @@ from typing import cast
 import httpcore
 import httpx
 
+from workers.article.limits import check_url_chars
 from workers.errors import FetchFailed, InputTooLarge, InvalidRequest, UnsafeURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -52,7 +53,6 @@ SocketOption = (
 )
 
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
-MAX_URL_CHARS = 2048
 USER_AGENT = "newsum/0.1 (news summarizer)"
 _REDIRECT_CODES = {301, 302, 303, 307, 308}
 
@@ -168,10 +168,7 @@ def _checked_addresses(host: str, port: int, policy: FetchPolicy) -> list[str]:
 
 def _parse(url: str) -> httpx.URL:
     """Parse and vet everything about a URL except where its host points."""
-    if len(url) > MAX_URL_CHARS:
-        raise InvalidRequest(
-            f"URL is {len(url)} characters; the limit is {MAX_URL_CHARS}", limit=MAX_URL_CHARS
-        )
+    check_url_chars(url)
     try:
         parsed = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError) as exc:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from workers.article.extract import ExtractedArticle
+from workers.article.extracted import ExtractedArticle
 from workers.article.metadata import (
     is_byline_line,
     merge_people,

@@ -1,8 +1,8 @@
 """A service batch planned on the workers: near-duplicate HTML and URL items
 grouped after extraction, and articles summarized in chunks.
 
-The API groups a batch's plain-text items itself (``service.routes.batches.
-plan_clusters``): their text is in the request. An HTML page's or a URL's
+The API groups a batch's plain-text items as the batch arrives
+(``plan_plain_text``): their text is in the request. An HTML page's or a URL's
 article is known only after extraction, a worker's job. And a worker that takes
 a batch's articles a chunk at a time translates their sentences together
 (``workers.batch.pretranslate``). So a batch item's summarize task carries its place
@@ -26,31 +26,43 @@ in the batch (``SummaryJob.batch``; every item when NEWSUM_BATCH_CHUNK_ARTICLES
    with it: done with its result (each shown as its own member, with what it
    adds and lacks), or, if it failed, sent to be summarized on their own.
 
+Both kinds of grouping, and ``newsum batch``, run the one function
+``workers.batch.clustering.plan_batch``. The protocol's steps are driven through
+``workers.batch.coordinator.BatchCoordinator``; this module holds the plan and
+its Redis records (``BatchPlans``).
+
 Every step survives a redelivered task (its worker was killed): an item is
-counted in once (a set of arrived indices), a plan runs under a lease and
-once (``planned``), and finished jobs are skipped.
+counted in once (a set of arrived indices), a plan runs under a lease (redis-py's
+``Lock``: only its holder's token releases it) and once (``planned``), and
+finished jobs are skipped.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import redis
+from redis.exceptions import LockError
+from redis.lock import Lock
 
-from workers.batch.clustering import DEFAULT_THRESHOLD, plan_batch
-from workers.contract import ClusterInfo, SummaryOptions
+from workers.article.segment import article_sentences
+from workers.batch.clustering import DEFAULT_THRESHOLD, ClusterAssignment, plan_batch
+from workers.contract import ArticleInput, ClusterInfo, SummaryOptions
 from workers.store.cache import Keys
 
 if TYPE_CHECKING:  # the API imports this module; extraction (lxml) stays on the workers
-    from workers.pipeline import PreparedArticle
+    from workers.article.prepared import PreparedArticle
 
 # A plan that has not finished in this long (its worker was lost) may be run again;
 # the worker passes a lease shorter than its visibility timeout, so the plan task's
 # redelivery finds the lease expired.
 PLAN_LEASE_S = 600
+
+log = logging.getLogger("newsum.worker")
 
 _ARRIVE = """
 local fresh = redis.call('SADD', KEYS[1], ARGV[1])
@@ -92,7 +104,7 @@ class PlannedItem:
 
     @classmethod
     def loads(cls, raw: str | bytes) -> PlannedItem:
-        from workers.pipeline import PreparedArticle
+        from workers.article.prepared import PreparedArticle
 
         data = json.loads(raw)
         return cls(
@@ -146,36 +158,61 @@ def plan_items(
     batch position, as the API numbers plain-text clusters, so the two never clash.
     """
     plan = BatchPlan()
-    groups: dict[str, list[PlannedItem]] = {}
+    ordered = sorted(items, key=lambda i: i.index)
+    assignments = plan_batch(
+        [i.prepared if i.group else None for i in ordered],
+        same=[i.options.model_dump_json() for i in ordered],
+        threshold=threshold,
+    )
     chosen: set[int] = set()
-    for item in sorted(items, key=lambda i: i.index):
-        if item.group:
-            groups.setdefault(item.options.model_dump_json(), []).append(item)
-        else:
+    for item, assignment in zip(ordered, assignments, strict=True):
+        if assignment is None or assignment.size < 2:
             chosen.add(item.index)
-    for group in groups.values():
-        assignments = plan_batch([i.prepared for i in group], threshold=threshold)
-        for item, assignment in zip(group, assignments, strict=True):
-            if assignment is None or assignment.size < 2:
-                chosen.add(item.index)
-                continue
-            representative = group[assignment.representative].index
-            plan.clusters[item.index] = ClusterInfo(
-                id=representative,
-                representative=representative,
-                representative_id=(
-                    client_ids[representative] if representative < len(client_ids) else None
-                ),
-                size=assignment.size,
-                added=list(assignment.added),
-                removed=list(assignment.removed),
-            )
-            if assignment.summarize:
-                chosen.add(item.index)
-            else:
-                plan.follows[item.index] = representative
+            continue
+        representative = ordered[assignment.representative].index
+        plan.clusters[item.index] = ClusterInfo(
+            id=representative,
+            representative=representative,
+            representative_id=(
+                client_ids[representative] if representative < len(client_ids) else None
+            ),
+            size=assignment.size,
+            added=list(assignment.added),
+            removed=list(assignment.removed),
+        )
+        if assignment.summarize:
+            chosen.add(item.index)
+        else:
+            plan.follows[item.index] = representative
     plan.summarize = sorted(chosen)
     return plan
+
+
+@dataclass
+class _PlainText:
+    text: str
+    sentences: list[str]
+
+
+def plan_plain_text(
+    given: Sequence[tuple[ArticleInput, SummaryOptions] | None],
+) -> dict[int, ClusterAssignment]:
+    """The API's grouping, as a batch arrives: near-duplicate plain-text items with the
+    same options (``plan_batch``; numpy only, so the API stays light), by batch position,
+    for the items in clusters of two or more. HTML and URL items (and None: items that
+    failed) are left to the workers, grouped after extraction (``plan_items``)."""
+    texts = [
+        _PlainText(g[0].text, article_sentences(g[0].text))
+        if g is not None and g[0].text is not None
+        else None
+        for g in given
+    ]
+    same = [g[1].model_dump_json() if g is not None else "" for g in given]
+    return {
+        index: assignment
+        for index, assignment in enumerate(plan_batch(texts, same=same))
+        if assignment is not None and assignment.size >= 2
+    }
 
 
 def chunks(indices: Sequence[int], size: int) -> list[list[int]]:
@@ -241,16 +278,28 @@ class BatchPlans:
 
     # --- the plan ---------------------------------------------------------------------
 
-    def start_plan(self, batch_id: str) -> bool:
-        """Take the plan's lease; False if the batch is planned or another plan runs."""
+    def start_plan(self, batch_id: str) -> Lock | None:
+        """Take the plan's lease (None if the batch is planned or another plan runs):
+        give it back to ``finish_plan``. A lease that outlived ``plan_lease_s`` (its
+        worker was lost) is another plan's to take."""
         if self.planned(batch_id):
-            return False
-        lease = f"{self.keys.batch(batch_id)}:plan-lease"
-        return bool(self.client.set(lease, "1", nx=True, ex=self.plan_lease_s))
+            return None
+        lease = self.client.lock(
+            f"{self.keys.batch(batch_id)}:plan-lease",
+            timeout=self.plan_lease_s,
+            blocking=False,
+            thread_local=False,
+        )
+        return lease if lease.acquire() else None
 
-    def finish_plan(self, batch_id: str) -> None:
+    def finish_plan(self, batch_id: str, lease: Lock) -> None:
+        """The batch is planned; its lease goes back, if it is still ours (past its
+        time another plan may hold it: that one's lease is left alone)."""
         self.client.hset(self.keys.batch(batch_id), "planned", "1")
-        self.client.delete(f"{self.keys.batch(batch_id)}:plan-lease")
+        try:
+            lease.release()
+        except LockError:
+            log.warning("batch %s: the plan's lease had expired before the plan ended", batch_id)
 
     def planned(self, batch_id: str) -> bool:
         return bool(self.client.hexists(self.keys.batch(batch_id), "planned"))

@@ -23,9 +23,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from models.engines.base import TextGenerator
+from workers.article.prepared import PreparedArticle
 from workers.contract import SummaryOptions
 from workers.english.engines import Engines
-from workers.pipeline import PreparedArticle, choose_strategy, translate_scored
+from workers.english.summarize import choose_strategy
+from workers.english.translate import translate_scored
 
 _SENTENCE_BY_SENTENCE = ("translate-then-summarize", "extractive")
 

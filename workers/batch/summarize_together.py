@@ -20,10 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from models.stepwise import run_together
+from workers.article.prepared import PreparedArticle
 from workers.contract import SummaryOptions, SummaryResult
 from workers.english.engines import Engines
 from workers.english.review import DEFAULT_REVIEW_CONFIDENCE
-from workers.pipeline import PreparedArticle, summary_steps
+from workers.pipeline import summary_steps
 
 
 @dataclass(frozen=True)

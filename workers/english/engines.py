@@ -5,6 +5,11 @@ Profiles:
 - ``offline``: extractive engine only, no weights.
 - ``standard``: the default models (DESIGN.md); missing weights stop start-up.
 - ``auto``: the models that are present, else offline, saying so in warnings.
+
+``Engines.fingerprint`` is THE name of how a process makes its output: the
+result cache's digests (``workers.store.digests``), ``provenance.fingerprint``
+and the worker's published pipeline all read it, so a change of model, engine or
+any setting that changes output is a new key and never serves old results.
 """
 
 from __future__ import annotations
@@ -13,15 +18,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from models.convert import locate_ct2
-from models.engines.base import SentenceRanker, TextGenerator
+from models.engines.base import SentenceRanker, TextGenerator, generation_signature
 from models.engines.extractive import TextRankRanker
 from models.errors import ModelError, ModelNotFound
 from models.specs import ModelSpec, check_licence, get_spec
 from models.store import locate
 from workers.contract import PIPELINE_VERSION, ModelRef
+from workers.english.review import DEFAULT_REVIEW_CONFIDENCE
 from workers.errors import ModelUnavailable
 from workers.settings import Settings
 
@@ -47,6 +53,8 @@ class Engines:
     warnings: list[str] = field(default_factory=list)
     # The server glossary shapes translations and key terms: it is part of the key.
     glossary_fingerprint: str = ""
+    # The review threshold decides which sentences a result flags: part of it too.
+    review_confidence: float = DEFAULT_REVIEW_CONFIDENCE
 
     def model_refs(self) -> list[ModelRef]:
         refs = [ModelRef(id="newsum/textrank", engine=self.ranker.engine_name, role="extractive")]
@@ -69,14 +77,34 @@ class Engines:
             )
         return refs
 
-    def fingerprint(self) -> str:
-        """Changes whenever a model, its revision, an engine or the pipeline changes."""
-        material = {
-            "pipeline": PIPELINE_VERSION,
-            "models": [ref.model_dump() for ref in self.model_refs()],
-            "glossary": self.glossary_fingerprint,
+    def output_signature(self) -> dict[str, Any]:
+        """Everything besides the input and the request's options that decides a
+        result: the pipeline version; per role, what its engine generates with
+        (``models.engines.base.generation_signature``: model id, revision and
+        checkpoint content, engine, quantization, device, dtype, beams, length
+        limits and every other decoding setting), read from the loaded engines;
+        the server glossary; the review threshold."""
+        roles: dict[str, object] = {
+            "extractive": self.ranker,
+            "translation": self.translator,
+            "summary": self.summarizer,
+            "direct-summary": self.direct,
         }
-        blob = json.dumps(material, sort_keys=True).encode()
+        return {
+            "pipeline": PIPELINE_VERSION,
+            "engines": {
+                role: generation_signature(engine)
+                for role, engine in roles.items()
+                if engine is not None
+            },
+            "glossary": self.glossary_fingerprint,
+            "review_confidence": self.review_confidence,
+        }
+
+    def fingerprint(self) -> str:
+        """A short digest of ``output_signature``: equal fingerprints make equal
+        output from equal input and options."""
+        blob = json.dumps(self.output_signature(), sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -93,6 +121,7 @@ def load_engines(settings: Settings, profile: str = "auto") -> Engines:
 
     engines = _load_engines(settings, profile)
     engines.glossary_fingerprint = glossary_fingerprint(server_glossary(settings))
+    engines.review_confidence = settings.review_confidence
     return engines
 
 

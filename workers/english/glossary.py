@@ -293,14 +293,14 @@ def source_people(zh: str) -> list[str]:
 def repair_person_names(zh: str, english: str) -> tuple[str, list[str]]:
     """Put the pinyin romanization of each person ``zh`` names where the model mangled it.
 
-    ``workers.english.checks.check_names`` lists the source's people missing from the English
+    ``workers.english.name_checks.check_names`` lists the source's people missing from the English
     and the pinyin-looking names in it that the source cannot spell. When as many
     names are missing as are unsupported, each unsupported name (in English order) is
     replaced by the missing person's romanization (in source order): "Qiu Jianfang
     said" → "Qiu Jianfeng said". Returns the English and, for each person still
     missing, a note "裘建锋 (Qiu Jianfeng)".
     """
-    from workers.english.checks import check_names
+    from workers.english.name_checks import check_names
     from workers.english.romanize import romanize_name
 
     people = source_people(zh)

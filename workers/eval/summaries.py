@@ -179,8 +179,9 @@ def _mean(scores: list[RougeScores]) -> dict[str, float | int]:
 
 
 def _model_brief(article: str, strategy: str, sentences: int, engines: Engines) -> str:
+    from workers.article.prepared import PreparedArticle
     from workers.contract import SummaryOptions
-    from workers.pipeline import PreparedArticle, summarize_prepared
+    from workers.pipeline import summarize_prepared
 
     prepared = PreparedArticle(
         text=article, sentences=article_sentences(article), language="zh-Hans"

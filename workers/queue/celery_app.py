@@ -30,10 +30,12 @@ the newsum prefix (kombu ``global_keyprefix``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from celery import Celery
 from kombu import Exchange, Queue
 
+from workers.errors import TransientError
 from workers.settings import Settings
 from workers.store.cache import celery_broker_url, keys_for
 
@@ -45,25 +47,64 @@ TASK_SUMMARIZE_PLANNED = "newsum.summarize_planned"
 
 @dataclass(frozen=True)
 class QueueConfig:
-    """Queue names and task limits (``NEWSUM_QUEUE_*``, ``NEWSUM_TASK_*``; defaults here)."""
+    """Queue names and task limits, as ``Settings`` gives them (``NEWSUM_QUEUE_*``,
+    ``NEWSUM_TASK_*``; the defaults live there): the hard limit always outlasts the soft."""
 
-    interactive: str = "interactive"
-    batch: str = "batch"
-    soft_time_limit_s: int = 600
-    time_limit_s: int = 660
-    max_retries: int = 3
+    interactive: str
+    batch: str
+    soft_time_limit_s: int
+    time_limit_s: int
+    max_retries: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueueConfig:
         soft = settings.task_soft_time_limit_s
-        hard = max(settings.task_time_limit_s, soft + 1)
         return cls(
             interactive=settings.queue_interactive,
             batch=settings.queue_batch,
             soft_time_limit_s=soft,
-            time_limit_s=max(hard, soft + 1),
+            time_limit_s=max(settings.task_time_limit_s, soft + 1),
             max_retries=settings.task_max_retries,
         )
+
+
+class TaskSender(Protocol):
+    """What sending needs of a Celery app (tests pass a recorder)."""
+
+    def send_task(self, name: str, args: Any = None, **options: Any) -> Any: ...
+
+
+class CeleryBatchTasks:
+    """The batch protocol's tasks (``workers.batch.coordinator.BatchTasks``), sent by
+    name on a worker's Celery app."""
+
+    def __init__(self, app: TaskSender | None, queues: QueueConfig) -> None:
+        self.app = app
+        self.queues = queues
+
+    def _sender(self) -> TaskSender:
+        if self.app is None:
+            raise TransientError("this worker has no Celery app to send tasks with")
+        return self.app
+
+    def send_plan(self, batch_id: str) -> None:
+        # On the interactive queue: a plan takes a moment and must not wait behind
+        # other batches' articles.
+        self._sender().send_task(TASK_PLAN_BATCH, args=[batch_id], queue=self.queues.interactive)
+
+    def send_planned(self, batch_id: str, indices: list[int]) -> None:
+        """One task for a chunk of planned articles, its time limits the chunk's."""
+        n = len(indices)
+        self._sender().send_task(
+            TASK_SUMMARIZE_PLANNED,
+            args=[batch_id, indices],
+            queue=self.queues.batch,
+            soft_time_limit=self.queues.soft_time_limit_s * n,
+            time_limit=self.queues.time_limit_s * n,
+        )
+
+    def send_notify(self, batch_id: str) -> None:
+        self._sender().send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=self.queues.interactive)
 
 
 def visibility_timeout_s(settings: Settings) -> int:

@@ -8,8 +8,9 @@ Two keys lead to one result::
                  computed by the worker after ``prepare_article``: the same
                  article arriving as other HTML or via another URL is summarized once
 
-The fingerprint (pipeline version, model ids, revisions, engine names) is part
-of both, so a model change never serves an old result.
+The fingerprint (``workers.english.engines.Engines.fingerprint``: pipeline
+version, models and their content, engines and every setting that changes output)
+is part of both, so such a change never serves an old result.
 
 This module is imported by the API process: it needs redis and the contract,
 never torch.
@@ -59,6 +60,15 @@ class Keys:
 
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"
+
+    def job_updates(self, job_id: str) -> str:
+        """The pub/sub channel every write to the job's record is announced on."""
+        return f"{self.prefix}:updates:job:{job_id}"
+
+    @property
+    def job_updates_pattern(self) -> str:
+        """Every job's channel, for one subscription per API process (``service.job_updates``)."""
+        return self.job_updates("*")
 
     def job_batches(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}:batches"

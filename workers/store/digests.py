@@ -1,9 +1,11 @@
 """Content keys: the same input, options and pipeline give the same key.
 
 The key covers everything that changes the output (STYLE.md, habit 5): the
-normalized input, every option, and the pipeline fingerprint (model ids,
-revisions, engines, pipeline version), so a model change never serves an old
-result.
+normalized input, every option, and the pipeline fingerprint
+(``workers.english.engines.Engines.fingerprint``: pipeline version, each model's
+id and checkpoint content, engine, quantization, device and dtype, every
+generation setting, the server glossary, the review threshold), so a change of
+any of them never serves an old result.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ A job record is a Redis hash with a TTL (``job_ttl_s``)::
     worker, ``workers.batch.plan``), member_key (the request key of a near-duplicate
     whose result is its representative's)
 
+Every write to a record is announced on the job's pub/sub channel
+(``Keys.job_updates``, the record's new state as the message): the API's event
+streams and long-polls wake on it (``service.job_updates``).
+
 Single flight: while a job for a request key is queued or running, the key
 ``<prefix>:inflight:<request key>`` holds its id (``SET NX``); an identical
 request attaches to that job instead of enqueueing. The worker clears it when
@@ -111,6 +115,9 @@ class JobStore:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(name, mapping=fields)  # type: ignore[arg-type]
             pipe.expire(name, self.ttl_s)
+            # Announce the change in the same round trip: event streams and ``wait``
+            # long-polls wake on it and re-read the record instead of polling.
+            pipe.publish(self.keys.job_updates(job_id), str(fields.get("state", "update")))
             pipe.execute()
 
     def create(

@@ -1,8 +1,10 @@
 """Sentence-level translation memory: a TextGenerator that looks each sentence up first.
 
 News repeats itself: datelines, boilerplate, the same quote in ten follow-ups.
-The memory keys each source sentence by the translator's own fingerprint (model
-id, revision, engine), so a model change never serves an old translation.
+The memory keys each source sentence by the translator's own fingerprint (what
+it generates with: model id, revision and checkpoint content, engine,
+quantization, device, dtype, beams, length limits), so a change of model or of
+any decoding setting never serves an old translation.
 It wraps the engine (STYLE.md habit 3); the engine knows nothing of Redis.
 
 Redis trouble never fails a translation: the memory is an optimization, so a
@@ -16,18 +18,21 @@ import json
 import logging
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 
-from models.engines.base import ScoredText, TextGenerator, can_score
+from models.engines.base import ScoredText, TextGenerator, can_score, generation_signature
 from workers.store.cache import Keys
 
 log = logging.getLogger(__name__)
 
 
 def translator_fingerprint(engine: TextGenerator) -> str:
-    """What identifies a translator's output: model, revision and engine."""
-    material = f"{engine.model_id}\n{engine.revision or ''}\n{engine.engine_name}"
+    """What identifies a translator's output: its generation signature (model id,
+    revision and checkpoint content, engine, quantization or compute type, device,
+    dtype, beams, length limits and every other decoding setting)."""
+    material = json.dumps(generation_signature(engine), sort_keys=True, default=str)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -50,6 +55,10 @@ class TranslationMemory:
         self.revision = inner.revision
         self.engine_name = inner.engine_name
         self.max_input_tokens = inner.max_input_tokens
+
+    def generation_signature(self) -> dict[str, Any]:
+        """The wrapped model's: remembering changes no output."""
+        return generation_signature(self.inner)
 
     def count_tokens(self, text: str) -> int:
         """Delegated to the wrapped model's tokenizer."""

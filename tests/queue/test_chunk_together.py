@@ -13,16 +13,18 @@ import redis
 
 from tests.batch.test_batch_followers import RecordingApp
 from tests.paths import seed_body
+from workers.article.prepared import PreparedArticle
 from workers.article.segment import article_sentences
+from workers.batch.coordinator import BatchCoordinator
 from workers.batch.plan import BatchPlans, PlannedItem
 from workers.contract import SummaryOptions
 from workers.english.engines import Engines, offline_engines
-from workers.pipeline import PreparedArticle
-from workers.queue import tasks
-from workers.queue.celery_app import TASK_SUMMARIZE_PLANNED, QueueConfig
+from workers.queue import batch_jobs
+from workers.queue.bootstrap import WorkerContext
+from workers.queue.celery_app import TASK_SUMMARIZE_PLANNED, CeleryBatchTasks
 from workers.settings import Settings
 from workers.store.batches import BatchStore
-from workers.store.cache import Keys, PipelineInfo, ResultCache, connect_redis
+from workers.store.cache import Keys, PipelineInfo, ResultCache, connect_redis, content_key
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore
 
@@ -67,7 +69,11 @@ class World:
         self.jobs = JobStore(client, keys, 600)
         self.plans = BatchPlans(client, keys, 600)
         self.batches = BatchStore(client, keys, 600)
-        self.queues = QueueConfig(soft_time_limit_s=10, time_limit_s=20)
+        self.app = RecordingApp()
+        self.queues = RecordingApp.queues()
+        self.coordinator = BatchCoordinator(
+            self.batches, self.plans, self.jobs, CeleryBatchTasks(self.app, self.queues)
+        )
         sentences = article_sentences(seed_body())
         self.items = []
         for index, start in enumerate((0, 6, 12)):
@@ -84,7 +90,7 @@ class World:
         engines = offline_engines(None)
         engines.profile = "standard"
         engines.translator, engines.summarizer = self.translator, self.summarizer  # type: ignore[assignment]
-        self.ctx = tasks.WorkerContext(
+        self.ctx = WorkerContext(
             settings=Settings(),
             engines=engines,
             info=PipelineInfo("standard", "fingerprint", [], True, []),
@@ -92,8 +98,7 @@ class World:
             keys=keys,
             jobs=self.jobs,
             cache=ResultCache(client, keys, 600),
-            batches=self.batches,
-            plans=self.plans,
+            batches=self.coordinator,
             queues=self.queues,
             fetch=lambda url: (b"", None),
         )
@@ -101,12 +106,11 @@ class World:
     def summarize_chunk(self, engines: Engines | None = None) -> dict[str, Any]:
         if engines is not None:
             self.ctx.engines = engines
-        return tasks._summarize_chunk(self.ctx, "b", self.items)
+        return batch_jobs.summarize_chunk(self.ctx, "b", self.items)
 
 
 @pytest.fixture
-def world(server: EmbeddedRedis, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setattr(tasks, "_app", RecordingApp())
+def world(server: EmbeddedRedis) -> World:
     return World(server)
 
 
@@ -118,7 +122,7 @@ def test_the_chunk_is_summarized_in_one_call_while_its_jobs_run(world: World) ->
         assert computed[job_id].summary.en.startswith("Summary of")
         assert computed[job_id].summary.method == "translate-then-summarize"
     # A client polling meanwhile saw every job running, in the joint stage.
-    assert set(world.summarizer.states_seen) == {("running", tasks.TOGETHER_STAGE)}
+    assert set(world.summarizer.states_seen) == {("running", batch_jobs.TOGETHER_STAGE)}
     assert world.jobs.client.hget(world.keys.stats, "summaries_together") == "3"
 
 
@@ -131,7 +135,7 @@ def test_a_joint_run_cut_short_is_not_tried_again(world: World) -> None:
 
 def test_cached_articles_are_left_out(world: World) -> None:
     first = world.items[0]
-    key = tasks.content_key(first.prepared.text, first.options, "fingerprint")
+    key = content_key(first.prepared.text, first.options, "fingerprint")
     world.ctx.cache.put(world.summarize_chunk()[first.job_id], key)
     for job_id in world.job_ids:  # a fresh chunk of the same articles
         world.jobs.client.hdel(world.keys.job(job_id), "deliveries_together")
@@ -149,18 +153,18 @@ def test_a_chunk_killed_at_its_time_limit_sends_the_joint_articles_again(world: 
     # job0 was summarized alone when the kill came; job1 and job2 were still in the
     # joint run (the joint run of a chunk ended, job0's own turn had started).
     world.jobs.mark_running("job0", "summarize")
-    world.jobs.mark_running("job1", tasks.TOGETHER_STAGE)
-    world.jobs.mark_running("job2", tasks.TOGETHER_STAGE)
+    world.jobs.mark_running("job1", batch_jobs.TOGETHER_STAGE)
+    world.jobs.mark_running("job2", batch_jobs.TOGETHER_STAGE)
     for item in world.items:
         world.plans.expect("b")
         world.plans.arrive("b", item.index, item)
-    tasks._time_out_chunk(world.jobs, world.batches, world.plans, world.queues, ["b", [0, 1, 2]])
+    batch_jobs.time_out_chunk(world.coordinator, world.queues, ["b", [0, 1, 2]])
     job0 = world.jobs.get("job0")
     assert job0 is not None and job0.state == "failed" and job0.error is not None
     assert job0.error.code == "timeout"
     for job_id in ("job1", "job2"):
         record = world.jobs.get(job_id)
         assert record is not None and not record.finished
-    app = tasks._app
-    assert isinstance(app, RecordingApp)
-    assert [(name, args) for name, args, _ in app.sent] == [(TASK_SUMMARIZE_PLANNED, ["b", [1, 2]])]
+    assert [(name, args) for name, args, _ in world.app.sent] == [
+        (TASK_SUMMARIZE_PLANNED, ["b", [1, 2]])
+    ]
