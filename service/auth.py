@@ -48,30 +48,22 @@ _RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*(min|minute|m))?\s*$")
 Access = Literal["interactive", "batch"]
 
 
-class Unauthorized(NewsumError):
+class Unauthorized(NewsumError, code="unauthorized", status=401):
     """No key where one is needed, or a key that is unknown or revoked (401)."""
 
-    code = "unauthorized"
-    http_status = 401
 
-
-class RateLimited(NewsumError):
+class RateLimited(NewsumError, code="rate_limited", status=429):
     """Over a rate, quota or queue limit (429); ``retry_after_s`` goes in Retry-After."""
-
-    code = "rate_limited"
-    http_status = 429
 
     def __init__(self, message: str, *, retry_after_s: int, limit: int | None = None) -> None:
         super().__init__(message, limit=limit)
         self.retry_after_s = max(1, retry_after_s)
 
 
-class QuotaExceeded(RateLimited):
-    code = "quota_exceeded"
+class QuotaExceeded(RateLimited, code="quota_exceeded"): ...
 
 
-class QueueFull(RateLimited):
-    code = "queue_full"
+class QueueFull(RateLimited, code="queue_full"): ...
 
 
 @dataclass(frozen=True)

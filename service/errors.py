@@ -34,9 +34,7 @@ log = logging.getLogger("newsum.api")
 RETRY_AFTER_S = 5
 
 
-class NotFound(NewsumError):
-    code = "not_found"
-    http_status = 404
+class NotFound(NewsumError, code="not_found", status=404): ...
 
 
 class LibreTranslateError(Exception):

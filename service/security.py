@@ -123,9 +123,12 @@ class BodyLimitInOurShape:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        wrapped = self._rewording(scope, receive, send) if scope["type"] == "http" else send
+        await self.app(scope, receive, wrapped)
+
+    def _rewording(self, scope: Scope, receive: Receive, send: Send) -> Send:
+        """``send`` with a plain-text 413 start replaced by our JSON answer (and the
+        plain body that follows it dropped)."""
         reworded = False
 
         async def in_our_shape(message: Message) -> None:
@@ -136,7 +139,7 @@ class BodyLimitInOurShape:
             elif not reworded:
                 await send(message)
 
-        await self.app(scope, receive, in_our_shape)
+        return in_our_shape
 
 
 def _is_plain_413(start: Message) -> bool:

@@ -28,8 +28,18 @@ from workers.contract import ErrorBody
 
 
 class NewsumError(Exception):
+    """Base of every error newsum raises on purpose. A subclass names its ``code``
+    and, where it differs from its parent's, its ``http_status`` in the class line:
+    ``class Expired(NewsumError, code="expired", status=410)``."""
+
     code = "error"
     http_status = 500
+
+    def __init_subclass__(cls, *, code: str, status: int | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = code
+        if status is not None:
+            cls.http_status = status
 
     def __init__(self, message: str, *, limit: int | None = None) -> None:
         super().__init__(message)
@@ -40,69 +50,46 @@ class NewsumError(Exception):
         return ErrorBody(code=self.code, message=self.message, limit=self.limit)
 
 
-class InputError(NewsumError):
-    code = "invalid_input"
-    http_status = 422
+class InputError(NewsumError, code="invalid_input", status=422): ...
 
 
-class EmptyInput(InputError):
-    code = "empty_input"
+class EmptyInput(InputError, code="empty_input"): ...
 
 
-class InputTooLarge(InputError):
-    code = "too_large"
-    http_status = 413
+class InputTooLarge(InputError, code="too_large", status=413): ...
 
 
-class UndecodableInput(InputError):
-    code = "undecodable"
+class UndecodableInput(InputError, code="undecodable"): ...
 
 
-class NotChinese(InputError):
-    code = "not_chinese"
+class NotChinese(InputError, code="not_chinese"): ...
 
 
-class InvalidRequest(InputError):
-    code = "invalid_request"
+class InvalidRequest(InputError, code="invalid_request"): ...
 
 
-class UnsafeURL(InputError):
-    code = "unsafe_url"
+class UnsafeURL(InputError, code="unsafe_url"): ...
 
 
-class FetchFailed(NewsumError):
-    code = "fetch_failed"
-    http_status = 502
+class FetchFailed(NewsumError, code="fetch_failed", status=502): ...
 
 
-class ModelUnavailable(NewsumError):
-    code = "model_unavailable"
-    http_status = 503
+class ModelUnavailable(NewsumError, code="model_unavailable", status=503): ...
 
 
-class TransientError(NewsumError):
-    code = "transient"
-    http_status = 503
+class TransientError(NewsumError, code="transient", status=503): ...
 
 
-class JobTimedOut(NewsumError):
-    code = "timeout"
-    http_status = 504
+class JobTimedOut(NewsumError, code="timeout", status=504): ...
 
 
-class WorkerLost(NewsumError):
-    code = "worker_lost"
-    http_status = 500
+class WorkerLost(NewsumError, code="worker_lost", status=500): ...
 
 
-class Expired(NewsumError):
-    code = "expired"
-    http_status = 410
+class Expired(NewsumError, code="expired", status=410): ...
 
 
-class InternalError(NewsumError):
-    code = "internal"
-    http_status = 500
+class InternalError(NewsumError, code="internal", status=500): ...
 
 
 def _subclasses(cls: type[NewsumError]) -> list[type[NewsumError]]:

@@ -85,6 +85,19 @@ def generation_signature(engine: object) -> dict[str, Any]:
     return described
 
 
+def checkpoint_identity(engine: Any) -> dict[str, Any]:
+    """What names a loaded checkpoint and where it runs: the part of every
+    weight-loading engine's ``generation_signature`` that is the same for all."""
+    return {
+        "engine": engine.engine_name,
+        "model_id": engine.model_id,
+        "revision": engine.revision,
+        "checkpoint": engine.checkpoint,
+        "device": engine.device,
+        "max_input_tokens": engine.max_input_tokens,
+    }
+
+
 class SentenceRanker(Protocol):
     """An extractive engine: picks sentences, needs no weights."""
 

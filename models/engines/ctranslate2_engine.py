@@ -50,7 +50,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from models.engines.base import ScoredText
+from models.engines.base import ScoredText, checkpoint_identity
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest
@@ -293,14 +293,9 @@ class CTranslate2Engine:
         Threads and batch caps are left out: they decide how inputs are grouped and
         run, not how each is decoded."""
         return {
-            "engine": self.engine_name,
-            "model_id": self.model_id,
-            "revision": self.revision,
-            "checkpoint": self.checkpoint,
+            **checkpoint_identity(self),
             "quantization": self.quantization,
-            "device": self.device,
             "compute_type": self.compute_type,
-            "max_input_tokens": self.max_input_tokens,
             "decoding": dict(sorted(self._options.items())),
         }
 

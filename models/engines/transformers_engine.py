@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import ScoredText
+from models.engines.base import ScoredText, checkpoint_identity
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
@@ -141,13 +141,8 @@ class TransformersEngine:
         in the digest). Batch caps are left out: they decide how inputs are
         grouped, not how each is decoded."""
         return {
-            "engine": self.engine_name,
-            "model_id": self.model_id,
-            "revision": self.revision,
-            "checkpoint": self.checkpoint,
-            "device": self.device,
+            **checkpoint_identity(self),
             "dtype": self.dtype,
-            "max_input_tokens": self.max_input_tokens,
             "generation": dict(sorted(self.generation.items())),
         }
 

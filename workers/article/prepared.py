@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workers.article.extracted import PageMetadata
+
 
 @dataclass
-class PreparedArticle:
-    """An article after intake, extraction, normalization and segmentation."""
+class PreparedArticle(PageMetadata):
+    """An article after intake, extraction, normalization and segmentation
+    (built by keyword: the page's fields come first in the dataclass)."""
 
-    text: str
-    sentences: list[str]
-    language: str
-    original_text: str | None = None
-    title: str | None = None
-    published: str | None = None
-    outlet: str | None = None
-    authors: list[str] = field(default_factory=list)
-    editors: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    url: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    text: str = field(kw_only=True)
+    sentences: list[str] = field(kw_only=True)
+    language: str = field(kw_only=True)
+    original_text: str | None = field(default=None, kw_only=True)
+    warnings: list[str] = field(default_factory=list, kw_only=True)
