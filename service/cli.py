@@ -8,54 +8,24 @@ Bad input ends in one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from models.errors import ModelError
+from service.cli_errors import F, fail, friendly_errors
+from service.model_commands import models_group
 from workers.contract import MAX_SENTENCES, ArticleInput, SummaryOptions, SummaryResult
 from workers.errors import InputError, NewsumError
-from workers.settings import Settings, SettingsError, load_settings
+from workers.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from workers.english.engines import Engines
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".text")
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> None:
-    click.echo(f"newsum: error: {message}", err=True)
-    sys.exit(code)
-
-
-def friendly_errors(func: F) -> F:
-    """Turn our errors (and a bad configuration) into one line on stderr."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SettingsError as exc:
-            fail(str(exc))
-        except InputError as exc:
-            fail(exc.message, EXIT_BAD_INPUT)
-        except NewsumError as exc:
-            fail(exc.message)
-        except ModelError as exc:
-            fail(str(exc))
-        except OSError as exc:
-            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
-
-    return wrapper  # type: ignore[return-value]
 
 
 def summary_options(func: F) -> F:
@@ -400,96 +370,6 @@ def eval_summaries(source: Path, engines: tuple[str, ...], sentences: int, as_js
         click.echo(format_summaries_table(report))
 
 
-@cli.group(name="models")
-def models_group() -> None:
-    """List, pull and diagnose the model checkpoints."""
-
-
-@models_group.command(name="list")
-@friendly_errors
-def models_list() -> None:
-    """Each model spec and whether its weights are present."""
-    from models.catalog import list_models
-
-    settings = load_settings()
-    for status in list_models(
-        settings.resolved_model_dir(), allow_noncommercial=settings.allow_noncommercial
-    ):
-        spec = status.spec
-        state = "present" if status.present else "missing"
-        if status.present and not status.usable:
-            state = "present, unusable"
-        click.echo(
-            f"{spec.role:<15} {spec.id:<42} {spec.licence:<16} {state:<10} "
-            f"{status.path or '-'}" + (f"  ({status.problem})" if status.problem else "")
-        )
-
-
-@models_group.command(name="pull")
-@click.argument("roles", nargs=-1)
-@friendly_errors
-def models_pull(roles: tuple[str, ...]) -> None:
-    """Download the default models (or ROLES: translation, summary, direct-summary)
-    into NEWSUM_MODEL_DIR."""
-    from models.catalog import pull_role
-    from models.specs import DEFAULT_SPECS
-
-    settings = load_settings()
-    wanted = roles or tuple(
-        s.role for s in DEFAULT_SPECS if s.commercial_use or settings.allow_noncommercial
-    )
-    for role in wanted:
-        click.echo(f"pulling {role} …", err=True)
-        path = pull_role(
-            role, settings.resolved_model_dir(), allow_noncommercial=settings.allow_noncommercial
-        )
-        click.echo(f"{role}: {path}")
-
-
-@models_group.command(name="doctor")
-@friendly_errors
-def models_doctor() -> None:
-    """What is missing and how to fix it."""
-    from models.catalog import doctor
-
-    settings = load_settings()
-    lines = doctor(settings.resolved_model_dir(), allow_noncommercial=settings.allow_noncommercial)
-    for line in lines:
-        click.echo(line)
-
-
-@models_group.command(name="convert")
-@click.argument("roles", nargs=-1)
-@click.option(
-    "--quantization",
-    type=click.Choice(["int8", "int8_float16", "float16", "float32"]),
-    default="int8",
-    show_default=True,
-    help="int8 on CPU; float16 or int8_float16 on CUDA.",
-)
-@click.option("--force", is_flag=True, help="Convert again over an existing copy.")
-@friendly_errors
-def models_convert(roles: tuple[str, ...], quantization: str, force: bool) -> None:
-    """Convert the present models (or ROLES) to CTranslate2, which workers then use
-    (3–5× faster on CPU). Set NEWSUM_CT2_QUANTIZATION to match a non-int8 copy."""
-    from models.convert import convert_model
-    from models.specs import check_licence, get_spec
-    from models.store import locate
-
-    settings = load_settings()
-    model_dir = settings.resolved_model_dir()
-    specs = [get_spec(r) for r in roles] or [
-        get_spec(r) for r in ("translation", "summary") if locate(get_spec(r), model_dir)
-    ]
-    if not specs:
-        fail("no model to convert: run `newsum models pull` first")
-    for spec in specs:
-        check_licence(spec, allow_noncommercial=settings.allow_noncommercial)
-        click.echo(f"converting {spec.id} to CTranslate2 {quantization} …", err=True)
-        path = convert_model(spec, model_dir, quantization=quantization, force=force)
-        click.echo(f"{spec.role}: {path}")
-
-
 def checkout_root() -> Path | None:
     """The repository this install runs from, when it is one (``pip install -e .``,
     as ``make setup`` does): the benchmark lives in its bench/ and tests/, not in
@@ -534,6 +414,9 @@ def _add_service_commands() -> None:
     from service.auth import keys_group
 
     cli.add_command(keys_group, name="keys")
+
+
+cli.add_command(models_group, name="models")
 
 
 def main() -> None:
