@@ -104,7 +104,7 @@ class KeyStore:
         self.keys = keys
 
     def _name(self, key_id: str) -> str:
-        return f"{self.keys.prefix}:apikey:{key_id}"
+        return self.keys.api_key(key_id)
 
     def create(
         self,
@@ -165,7 +165,7 @@ class KeyStore:
 
     def list(self) -> list[ApiKey]:
         found = []
-        for name in self.client.scan_iter(f"{self.keys.prefix}:apikey:*", count=500):
+        for name in self.client.scan_iter(self.keys.api_key_pattern, count=500):
             key_id = str(name).rsplit(":", 1)[-1]
             data: dict[str, str] = self.client.hgetall(name)  # type: ignore[assignment]
             if data:
@@ -186,7 +186,7 @@ class KeyStore:
         """Count one submission of ``who`` in this minute; RateLimited past the rate."""
         now = time.time() if now is None else now
         window = int(now // 60)
-        name = f"{self.keys.prefix}:rate:{who}:{window}"
+        name = self.keys.rate_window(who, window)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, 120)
@@ -206,7 +206,7 @@ class KeyStore:
             return
         now = time.time() if now is None else now
         day = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
-        name = f"{self.keys.prefix}:quota:{key.key_id}:{day}"
+        name = self.keys.daily_quota(key.key_id, day)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.incrby(name, items)
             pipe.expire(name, 2 * 86_400)

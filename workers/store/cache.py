@@ -106,6 +106,22 @@ class Keys:
     def stage_count(self) -> str:
         return f"{self.prefix}:stats:stage_count"
 
+    def api_key(self, key_id: str) -> str:
+        """An API key's record (``service.auth``): its hash, name, limits, glossary."""
+        return f"{self.prefix}:apikey:{key_id}"
+
+    @property
+    def api_key_pattern(self) -> str:
+        return self.api_key("*")
+
+    def rate_window(self, who: str, window: int) -> str:
+        """Submissions of one caller in one minute (``service.auth``)."""
+        return f"{self.prefix}:rate:{who}:{window}"
+
+    def daily_quota(self, key_id: str, day: str) -> str:
+        """Batch items one API key sent on one UTC day (``service.auth``)."""
+        return f"{self.prefix}:quota:{key_id}:{day}"
+
     @property
     def queue_prefix(self) -> str:
         """Celery's own keys (queues, unacked) go under this (kombu ``global_keyprefix``)."""
