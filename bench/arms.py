@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.workload import BenchArticle, Plan
+from bench.workload import BenchArticle, BenchSetup
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -84,18 +84,20 @@ class ArmResult:
         }
 
 
-def tokens_per_article(plan: Plan, article: BenchArticle) -> int:
+def tokens_per_article(plan: BenchSetup, article: BenchArticle) -> int:
     """Decoding steps one article costs at the forced lengths."""
     lengths = plan.lengths
     return len(article.sentences) * lengths.translation_tokens + lengths.summary_tokens
 
 
-def _time_articles(plan: Plan, run: Callable[[BenchArticle], object]) -> tuple[float, list[float]]:
+def _time_articles(
+    plan: BenchSetup, run: Callable[[BenchArticle], object]
+) -> tuple[float, list[float]]:
     return _time_chunks(plan, lambda chunk: run(chunk[0]), size=1)
 
 
 def _time_chunks(
-    plan: Plan, run: Callable[[list[BenchArticle]], object], *, size: int | None = None
+    plan: BenchSetup, run: Callable[[list[BenchArticle]], object], *, size: int | None = None
 ) -> tuple[float, list[float]]:
     """The articles ``size`` (default ``plan.chunk_articles``) at a time; each
     article's latency is its chunk's (none is done before the chunk is)."""
@@ -123,7 +125,7 @@ def run_chunk(translator: Any, summarizer: Any) -> Callable[[list[BenchArticle]]
 
 
 def _engine_arm(
-    plan: Plan,
+    plan: BenchSetup,
     translator: Any,
     summarizer: Any,
     *,
@@ -145,7 +147,7 @@ def _engine_arm(
     )
 
 
-def _chunk_note(plan: Plan) -> str:
+def _chunk_note(plan: BenchSetup) -> str:
     return (
         f"articles {plan.chunk_articles} at a time, as a batch worker takes a chunk "
         "(NEWSUM_BATCH_CHUNK_ARTICLES): the chunk's sentences in one translate call, its "
@@ -157,7 +159,7 @@ def _chunk_note(plan: Plan) -> str:
 
 
 def measure_transformers(
-    plan: Plan, before_timing: Callable[[], None] = _nothing
+    plan: BenchSetup, before_timing: Callable[[], None] = _nothing
 ) -> dict[str, dict[str, Any]]:
     """Arms ``naive`` and ``transformers`` on the same loaded fp32 (fp16 on CUDA) engines.
 
@@ -223,7 +225,7 @@ def measure_transformers(
     return {"naive": naive.summary(), "transformers": batched.summary()}
 
 
-def _gpu_memory(plan: Plan) -> dict[str, float]:
+def _gpu_memory(plan: BenchSetup) -> dict[str, float]:
     if plan.device != "cuda":
         return {}
     import torch
@@ -231,7 +233,7 @@ def _gpu_memory(plan: Plan) -> dict[str, float]:
     return {"gpu_peak_mib": round(torch.cuda.max_memory_allocated() / 2**20, 1)}
 
 
-def _check_transformers_lengths(plan: Plan, translator: Any, summarizer: Any) -> list[str]:
+def _check_transformers_lengths(plan: BenchSetup, translator: Any, summarizer: Any) -> list[str]:
     """Confirm the forced lengths on a couple of inputs (the engine returns text only,
     so this asks its model directly; skipped, and said so, if the engine changes)."""
     import torch
@@ -256,7 +258,7 @@ def _check_transformers_lengths(plan: Plan, translator: Any, summarizer: Any) ->
 
 
 def _warm_up(
-    plan: Plan,
+    plan: BenchSetup,
     translate: Callable[[Sequence[str]], object],
     summarize: Callable[[Sequence[str]], object],
 ) -> None:
@@ -269,7 +271,7 @@ def _warm_up(
 
 
 def measure_ctranslate2(
-    plan: Plan, before_timing: Callable[[], None] = _nothing
+    plan: BenchSetup, before_timing: Callable[[], None] = _nothing
 ) -> dict[str, dict[str, Any]]:
     """Arms ``ctranslate2`` and ``pipeline`` on the same CTranslate2 engines.
 
@@ -326,7 +328,7 @@ def measure_ctranslate2(
     }
 
 
-def _one_at_a_time(plan: Plan, translator: Any, summarizer: Any) -> dict[str, Any]:
+def _one_at_a_time(plan: BenchSetup, translator: Any, summarizer: Any) -> dict[str, Any]:
     """The same engines, one article per call pair: what a reader's request costs."""
     summary = _engine_arm(plan, translator, summarizer, size=1).summary()
     return {
@@ -334,7 +336,7 @@ def _one_at_a_time(plan: Plan, translator: Any, summarizer: Any) -> dict[str, An
     }
 
 
-def _check_ct2_lengths(plan: Plan, translator: Any, summarizer: Any) -> list[str]:
+def _check_ct2_lengths(plan: BenchSetup, translator: Any, summarizer: Any) -> list[str]:
     pairs = (
         (translator, plan.articles[0].sentences[:2], plan.lengths.translation_tokens),
         (summarizer, [plan.articles[0].summary_input], plan.lengths.summary_tokens),
@@ -370,14 +372,14 @@ class _CountingGenerator:
         return list(self.inner.generate(texts, max_new_tokens=max_new_tokens))
 
 
-def measure_pipeline(plan: Plan, translator: Any, summarizer: Any) -> dict[str, Any]:
+def measure_pipeline(plan: BenchSetup, translator: Any, summarizer: Any) -> dict[str, Any]:
     """Arm ``pipeline``: prepare + summarize each article in process, as a worker does."""
     pipeline = prepare_pipeline(plan, translator, summarizer)
     return pipeline if isinstance(pipeline, dict) else pipeline()
 
 
 def prepare_pipeline(
-    plan: Plan, translator: Any, summarizer: Any
+    plan: BenchSetup, translator: Any, summarizer: Any
 ) -> dict[str, Any] | Callable[[], dict[str, Any]]:
     """Arm ``pipeline`` made ready (imports, jieba's dictionary warmed): a function that
     times it and returns its summary; or ``not_run`` with the reason, at once."""

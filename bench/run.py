@@ -55,7 +55,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.workload import DATA_DIR, Lengths, Plan, build_models, cached_articles
+from bench.workload import DATA_DIR, BenchSetup, Lengths, build_models, cached_articles
 
 DEFAULT_CACHE_DIR = Path("~/.cache/newsum/bench")
 ARMS = ("naive", "transformers", "ctranslate2", "pipeline", "service", "cache_hit")
@@ -131,7 +131,7 @@ def _pick(value: int | None, full: int, quick: int, is_quick: bool) -> int:
     return quick if is_quick else full
 
 
-def make_plan(args: argparse.Namespace) -> tuple[Plan, list[str]]:
+def make_plan(args: argparse.Namespace) -> tuple[BenchSetup, list[str]]:
     """Build (or reuse) the models and cut the articles every arm will run."""
     from models.engines.ctranslate2_engine import DEFAULT_COMPUTE_TYPE, threads_per_process
 
@@ -154,7 +154,7 @@ def make_plan(args: argparse.Namespace) -> tuple[Plan, list[str]]:
     )
     if not articles:
         raise SystemExit("no articles: is ../shared/data there? (--data-dir)")
-    plan = Plan(
+    plan = BenchSetup(
         model_dir=str(model_dir),
         device=args.device,
         ct2_compute_type=args.ct2_compute_type or DEFAULT_COMPUTE_TYPE[args.device],
@@ -229,7 +229,7 @@ class _BackgroundService:
     then waits for ``release()`` before any timed request is sent.
     """
 
-    def __init__(self, plan: Plan, args: argparse.Namespace, scratch: Path) -> None:
+    def __init__(self, plan: BenchSetup, args: argparse.Namespace, scratch: Path) -> None:
         import bench.service as service
 
         self._service = service
@@ -277,7 +277,11 @@ class _BackgroundService:
 
 
 def _run_in_turn(
-    plan: Plan, args: argparse.Namespace, plan_file: Path, scratch: Path, phases: dict[str, float]
+    plan: BenchSetup,
+    args: argparse.Namespace,
+    plan_file: Path,
+    scratch: Path,
+    phases: dict[str, float],
 ) -> dict[str, Any]:
     """Each process started, loaded, timed and stopped before the next one starts."""
     results: dict[str, Any] = {}
@@ -305,7 +309,11 @@ def _run_in_turn(
 
 
 def _run_parallel_load(
-    plan: Plan, args: argparse.Namespace, plan_file: Path, scratch: Path, phases: dict[str, float]
+    plan: BenchSetup,
+    args: argparse.Namespace,
+    plan_file: Path,
+    scratch: Path,
+    phases: dict[str, float],
 ) -> dict[str, Any]:
     """Every process starts and loads at once; then each times its arms in turn."""
     results: dict[str, Any] = {}
@@ -456,7 +464,7 @@ def child_main(args: argparse.Namespace) -> int:
     from bench.arms import measure_ctranslate2, measure_transformers
 
     assert args.plan is not None
-    plan = Plan.from_json(args.plan.read_text(encoding="utf-8"))
+    plan = BenchSetup.from_json(args.plan.read_text(encoding="utf-8"))
     measure = measure_transformers if args.child == "transformers" else measure_ctranslate2
     ready, go = args.ready_file, args.go_file
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.arms import percentile
-from bench.workload import Plan
+from bench.workload import BenchSetup
 
 READY_TIMEOUT_S = 180.0
 JOB_TIMEOUT_S = 900.0
@@ -41,7 +41,7 @@ WARM_UP_TEXT = "这是一篇用于预热服务的短文。记者在现场看到�
 
 
 def measure_service(
-    plan: Plan, *, clients: int, workers: int, scratch: Path, pipeline_tokens: dict[str, Any]
+    plan: BenchSetup, *, clients: int, workers: int, scratch: Path, pipeline_tokens: dict[str, Any]
 ) -> dict[str, Any]:
     """Arms ``service`` and ``cache_hit``; ``not_run`` with the reason if the stack fails."""
     try:
@@ -193,7 +193,7 @@ def _engines_used(http: Any, text: str) -> str:
     return ", ".join(f"{m['role']}={m['engine']}" for m in models) or "unknown"
 
 
-def _saturate(base: str, plan: Plan, clients: int) -> dict[str, Any]:
+def _saturate(base: str, plan: BenchSetup, clients: int) -> dict[str, Any]:
     """Every article once, ``clients`` at a time; throughput and per-article latency."""
     import httpx
 
@@ -239,7 +239,7 @@ def _saturate(base: str, plan: Plan, clients: int) -> dict[str, Any]:
     }
 
 
-def _cache_hits(http: Any, plan: Plan) -> dict[str, Any]:
+def _cache_hits(http: Any, plan: BenchSetup) -> dict[str, Any]:
     """The same requests again, one at a time: every answer must come from the cache."""
     latencies: list[float] = []
     for _ in range(CACHE_HIT_ROUNDS):

@@ -76,7 +76,7 @@ class BenchArticle:
 
 
 @dataclass
-class Plan:
+class BenchSetup:
     """Everything a measuring process needs, written to JSON for the child processes."""
 
     model_dir: str
@@ -99,7 +99,7 @@ class Plan:
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str) -> Plan:
+    def from_json(cls, raw: str) -> BenchSetup:
         data: dict[str, Any] = json.loads(raw)
         data["lengths"] = Lengths(**data["lengths"])
         data["articles"] = [BenchArticle(**a) for a in data["articles"]]

@@ -39,7 +39,7 @@ from service.deps import ServiceState, get_state
 from workers.contract import SummaryOptions
 from workers.english.glossary import merged_glossary, parse_glossary
 from workers.errors import NewsumError
-from workers.store.cache import Keys
+from workers.store.cache import RedisLayout
 
 KEY_PREFIX = "nsk_"
 _KEY_SHAPE = re.compile(r"^nsk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
@@ -99,7 +99,7 @@ def _seconds_to_midnight(now: float) -> int:
 class KeyStore:
     """Create, look up, list and revoke keys; count their use."""
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: RedisLayout) -> None:
         self.client = client
         self.keys = keys
 
@@ -303,7 +303,7 @@ BatchCaller = Annotated[ApiKey | None, Depends(_batch)]
 
 def _store() -> KeyStore:
     from workers.settings import SettingsError, load_settings
-    from workers.store.cache import connect_redis, keys_for
+    from workers.store.cache import connect_redis, redis_layout
 
     try:
         settings = load_settings()
@@ -322,7 +322,7 @@ def _store() -> KeyStore:
         client.ping()
     except redis.RedisError as exc:
         raise click.ClickException(f"Redis at {url} is not answering: {exc}") from None
-    return KeyStore(client, keys_for(settings))
+    return KeyStore(client, redis_layout(settings))
 
 
 @click.group(name="keys")

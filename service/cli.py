@@ -121,12 +121,12 @@ def run_one(
 ) -> SummaryResult:
     from workers.article.fetch import fetch_url
     from workers.pipeline import summarize_article
-    from workers.store.digests import request_key
+    from workers.store.digests import request_digest
 
     def fetch(url: str) -> tuple[bytes, str | None]:
         return fetch_url(url, max_bytes=settings.max_bytes)
 
-    key = request_key(article, options, engines.fingerprint())
+    key = request_digest(article, options, engines.fingerprint())
     return summarize_article(article, options, engines, settings, key=key, fetch=fetch)
 
 
@@ -231,10 +231,10 @@ def batch(
 
     from workers.article.fetch import fetch_url
     from workers.article.prepared import PreparedArticle
-    from workers.batch.clustering import plan_batch, with_cluster
+    from workers.batch.clustering import group_near_duplicates, with_cluster
     from workers.english.glossary import server_glossary
     from workers.pipeline import prepare_article, summarize_prepared
-    from workers.store.digests import request_key
+    from workers.store.digests import request_digest
 
     def fetch(url: str) -> tuple[bytes, str | None]:
         return fetch_url(url, max_bytes=settings.max_bytes)
@@ -254,7 +254,7 @@ def batch(
             prepared.append(prepare_article(item, settings, fetch=fetch))
         except NewsumError as exc:
             prepared.append(exc)
-    plan = plan_batch([p if isinstance(p, PreparedArticle) else None for p in prepared])
+    plan = group_near_duplicates([p if isinstance(p, PreparedArticle) else None for p in prepared])
     if not cluster:
         plan = [None] * len(prepared)
     shared: dict[int, SummaryResult] = {}
@@ -269,7 +269,7 @@ def batch(
                 if isinstance(article, NewsumError):
                     raise article
                 assert isinstance(item, ArticleInput)
-                key = request_key(item, options, engines.fingerprint())
+                key = request_digest(item, options, engines.fingerprint())
                 first = shared.get(assignment.cluster) if assignment else None
                 if first is None:
                     result = summarize_prepared(

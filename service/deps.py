@@ -20,7 +20,7 @@ from workers.errors import TransientError
 from workers.queue.celery_app import TASK_NOTIFY_BATCH, TASK_PLAN_BATCH, TASK_TRANSLATE, QueueConfig
 from workers.settings import Settings
 from workers.store.batches import BatchStore
-from workers.store.cache import Keys, PipelineInfo, ResultCache, keys_for, read_pipeline
+from workers.store.cache import PipelineInfo, RedisLayout, ResultCache, read_pipeline, redis_layout
 from workers.store.jobs import JobStore
 
 
@@ -86,7 +86,7 @@ class ServiceState:
     limits: ServiceLimits
     queues: QueueConfig
     redis: Redis
-    keys: Keys
+    keys: RedisLayout
     jobs: JobStore
     cache: ResultCache
     batches: BatchStore
@@ -102,7 +102,7 @@ class ServiceState:
         queue: TaskQueue,
         metrics: Any,
     ) -> ServiceState:
-        keys = keys_for(settings)
+        keys = redis_layout(settings)
         return cls(
             settings=settings,
             limits=ServiceLimits.from_settings(settings),
@@ -138,7 +138,7 @@ _PRIORITY_SEP = "\x06\x16"
 _PRIORITY_STEPS = (0, 3, 6, 9)
 
 
-def queue_depths(client: Redis, keys: Keys, queues: list[str]) -> dict[str, int]:
+def queue_depths(client: Redis, keys: RedisLayout, queues: list[str]) -> dict[str, int]:
     """Tasks waiting in each of ``queues``, in one round trip (back-pressure and /metrics)."""
     with client.pipeline(transaction=False) as pipe:
         for queue in queues:

@@ -1,6 +1,6 @@
 """Job updates, pushed: one Redis subscription per API process wakes whoever waits on a job.
 
-``workers.store.jobs`` publishes on the job's channel (``Keys.job_updates``) with
+``workers.store.jobs`` publishes on the job's channel (``RedisLayout.job_updates``) with
 every write to its record. The API subscribes once, to the pattern of every job's
 channel, and wakes the event streams and ``wait`` long-polls watching that job;
 each then re-reads the record. So a waiting client costs Redis one read per update
@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 import redis
 from starlette.concurrency import run_in_threadpool
 
-from workers.store.cache import Keys
+from workers.store.cache import RedisLayout
 from workers.store.jobs import JobRecord
 
 log = logging.getLogger("newsum.api")
@@ -70,7 +70,7 @@ class JobWatch:
 class JobUpdates:
     """The API process's one subscription to job updates, shared by every waiter."""
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: RedisLayout) -> None:
         self.client = client
         self.keys = keys
         self._channel_head = keys.job_updates("")

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.deps import queue_depths
-from workers.store.cache import Keys
+from workers.store.cache import RedisLayout
 
 
 class Metrics:
@@ -62,7 +62,7 @@ class Metrics:
             "newsum_stage_runs_total", "runs per stage", ["stage"], registry=self.registry
         )
 
-    def refresh(self, client: redis.Redis, keys: Keys, queues: list[str]) -> None:
+    def refresh(self, client: redis.Redis, keys: RedisLayout, queues: list[str]) -> None:
         """Read the shared numbers from Redis into the gauges."""
         for queue, depth in queue_depths(client, keys, queues).items():
             self.queue_depth.labels(queue).set(depth)

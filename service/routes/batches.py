@@ -23,7 +23,7 @@ from workers.contract import ArticleInput, SummaryJob, SummaryOptions
 from workers.errors import EmptyInput, InputError, InvalidRequest, UndecodableInput
 from workers.store.batches import BatchItem, batch_results, batch_status
 from workers.store.cache import PipelineInfo
-from workers.store.digests import request_key
+from workers.store.digests import request_digest
 from workers.store.jobs import SendSummary, new_id, submit_summary
 
 router = APIRouter(tags=["batches"])
@@ -199,7 +199,7 @@ def enqueue_batch(
                 # A near-duplicate of an earlier item: share its job (summarized once).
                 job_id = job_of[assignment.representative]
                 item_cluster = cluster_info(assignment, ids).model_dump()
-                item_key = request_key(article, options, fingerprint)
+                item_key = request_digest(article, options, fingerprint)
                 pending.append(
                     BatchItem(index, client_id, job_id, cluster=item_cluster, key=item_key)
                 )

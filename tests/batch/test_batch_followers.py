@@ -17,7 +17,7 @@ from workers.contract import ErrorBody, SummaryOptions
 from workers.queue.celery_app import TASK_SUMMARIZE_PLANNED, CeleryBatchTasks, QueueConfig
 from workers.settings import Settings
 from workers.store.batches import BatchStore
-from workers.store.cache import Keys, connect_redis
+from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore
 
@@ -44,7 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
 class World:
     def __init__(self, server: EmbeddedRedis) -> None:
         client: redis.Redis = connect_redis(server.url)
-        keys = Keys(f"t{uuid.uuid4().hex[:8]}")
+        keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
         self.jobs = JobStore(client, keys, 600)
         self.batches = BatchStore(client, keys, 600)
         self.plans = BatchPlans(client, keys, 600)

@@ -23,7 +23,7 @@ from workers.batch.plan import (
     plan_plain_text,
 )
 from workers.contract import ArticleInput, SummaryOptions
-from workers.store.cache import Keys, connect_redis
+from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 
 OTHER = (
@@ -120,7 +120,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
 @pytest.fixture
 def plans(server: EmbeddedRedis) -> BatchPlans:
     client: redis.Redis = connect_redis(server.url)
-    return BatchPlans(client, Keys(f"t{uuid.uuid4().hex[:8]}"), ttl_s=600)
+    return BatchPlans(client, RedisLayout(f"t{uuid.uuid4().hex[:8]}"), ttl_s=600)
 
 
 def test_the_plan_waits_for_the_api_to_finish_adding(plans: BatchPlans) -> None:

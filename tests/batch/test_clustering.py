@@ -18,9 +18,9 @@ from workers.batch.clustering import (
     choose_bands,
     cluster_articles,
     diff_sentences,
+    group_near_duplicates,
     minhash_signatures,
     normalize_for_shingles,
-    plan_batch,
 )
 
 HEADERS = ["来源：新华社", "本文转自人民网", "（记者 王五）", "原标题：", ""]
@@ -147,7 +147,7 @@ def test_plan_batch_summarizes_each_story_once() -> None:
             text="".join(repost_sentences), sentences=repost_sentences, language="zh-Hans"
         ),
     ]
-    plan = plan_batch(items)
+    plan = group_near_duplicates(items)
     assert plan[1] is None
     first, third, fourth = plan[0], plan[2], plan[3]
     assert first is not None and third is not None and fourth is not None
@@ -162,12 +162,12 @@ def test_plan_batch_joins_only_items_that_are_alike_in_what_same_names() -> None
     seed = clean_scraped_text(SEED_ARTICLE.read_text(encoding="utf-8")).text
     copy = PreparedArticle(text=seed, sentences=article_sentences(seed), language="zh-Hans")
     # Four copies of one story: positions 0 and 2 asked for one summary, 1 and 3 another.
-    plan = plan_batch([copy, copy, copy, copy], same=["short", "long", "short", "long"])
+    plan = group_near_duplicates([copy, copy, copy, copy], same=["short", "long", "short", "long"])
     assert [a.representative if a else None for a in plan] == [0, 1, 0, 1]
     assert [a.size if a else None for a in plan] == [2, 2, 2, 2]
     assert [a.summarize if a else None for a in plan] == [True, True, False, False]
     with pytest.raises(ValueError, match="same has 1 entries for 2 items"):
-        plan_batch([copy, copy], same=["short"])
+        group_near_duplicates([copy, copy], same=["short"])
 
 
 def generated_batch(n: int, seed: int = 11) -> tuple[list[str], list[int]]:

@@ -12,7 +12,7 @@ import redis
 from workers.batch.coordinator import BatchCoordinator
 from workers.batch.plan import BatchPlans
 from workers.store.batches import BatchStore
-from workers.store.cache import Keys, connect_redis
+from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore
 
@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
 @pytest.fixture
 def coordinator(server: EmbeddedRedis) -> BatchCoordinator:
     client: redis.Redis = connect_redis(server.url)
-    keys = Keys(f"t{uuid.uuid4().hex[:8]}")
+    keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
     return BatchCoordinator(
         BatchStore(client, keys, 600),
         BatchPlans(client, keys, 600),

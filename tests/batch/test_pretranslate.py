@@ -16,7 +16,7 @@ from workers.batch.pretranslate import pretranslate, sentences_to_pretranslate
 from workers.contract import SummaryOptions
 from workers.english.engines import Engines, offline_engines
 from workers.pipeline import summarize_prepared
-from workers.store.cache import Keys, connect_redis
+from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.translation_memory import TranslationMemory
 
@@ -59,7 +59,7 @@ def engines_with(server: EmbeddedRedis, inner: RecordingTranslator) -> Engines:
     engines = offline_engines(None)
     client = connect_redis(server.url)
     engines.translator = TranslationMemory(
-        inner, client, Keys(f"t{uuid.uuid4().hex[:8]}"), ttl_s=60
+        inner, client, RedisLayout(f"t{uuid.uuid4().hex[:8]}"), ttl_s=60
     )
     return engines
 

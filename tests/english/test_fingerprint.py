@@ -29,8 +29,8 @@ from workers.contract import ArticleInput, SummaryOptions
 from workers.english.engines import Engines, load_engines, offline_engines
 from workers.pipeline import summarize_article
 from workers.settings import Settings, load_settings
-from workers.store.cache import Keys, ResultCache, connect_redis
-from workers.store.digests import request_key
+from workers.store.cache import RedisLayout, ResultCache, connect_redis
+from workers.store.digests import request_digest
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.translation_memory import TranslationMemory, translator_fingerprint
 
@@ -88,7 +88,7 @@ def test_a_setting_that_changes_output_changes_the_fingerprint(
     assert flipped != base
     # ...and so the result cache's request digest: no old result is served.
     article, options = ArticleInput(text=SENTENCE), SummaryOptions()
-    assert request_key(article, options, flipped) != request_key(article, options, base)
+    assert request_digest(article, options, flipped) != request_digest(article, options, base)
 
 
 @pytest.mark.engine
@@ -286,7 +286,7 @@ class Recording:
 def test_a_translation_remembered_at_beam_1_is_not_served_at_beam_4(
     tiny_model_dir: Path, client: redis.Redis
 ) -> None:
-    keys = Keys(f"t{uuid.uuid4().hex[:8]}")
+    keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
     path = model_path(get_spec("translation"), tiny_model_dir)
 
     def memory(beams: int) -> tuple[TranslationMemory, Recording]:
@@ -314,7 +314,7 @@ def test_the_memory_wrapper_keeps_the_fingerprint(settings: Settings, client: re
     engines = load_engines(settings, "auto")
     assert engines.translator is not None
     before = engines.fingerprint()
-    wrapped = TranslationMemory(engines.translator, client, Keys("fp"), ttl_s=60)
+    wrapped = TranslationMemory(engines.translator, client, RedisLayout("fp"), ttl_s=60)
     assert dataclasses.replace(engines, translator=wrapped).fingerprint() == before
 
 
@@ -324,12 +324,12 @@ def test_every_result_carries_its_fingerprint_and_the_cache_keeps_it(
     settings = Settings(model_dir=tmp_path)
     engines: Engines = load_engines(settings, "offline")
     article = ArticleInput(text="嘉兴市召开大会。会议总结了主题教育。会上强调要巩固成果。")
-    key = request_key(article, SummaryOptions(profile="offline"), engines.fingerprint())
+    key = request_digest(article, SummaryOptions(profile="offline"), engines.fingerprint())
     result = summarize_article(
         article, SummaryOptions(profile="offline"), engines, settings, key=key
     )
     assert result.provenance.fingerprint == engines.fingerprint()
-    cache = ResultCache(client, Keys(f"t{uuid.uuid4().hex[:8]}"), ttl_s=60)
+    cache = ResultCache(client, RedisLayout(f"t{uuid.uuid4().hex[:8]}"), ttl_s=60)
     cache.put(result, "content-key", key)
     served = cache.get(key)
     assert served is not None and served.provenance.cached

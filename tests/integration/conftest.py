@@ -30,7 +30,7 @@ import uvicorn
 from service.app import create_app
 from service.server import stop_process
 from workers.settings import Settings, load_settings
-from workers.store.cache import Keys, connect_redis, keys_for
+from workers.store.cache import RedisLayout, connect_redis, redis_layout
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_START_S = 120.0
@@ -57,7 +57,7 @@ class Stack:
 
     settings: Settings
     redis: redis.Redis
-    keys: Keys
+    keys: RedisLayout
     base_url: str
     worker: subprocess.Popen[bytes]
     log: Path
@@ -75,7 +75,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _clean(client: redis.Redis, keys: Keys) -> None:
+def _clean(client: redis.Redis, keys: RedisLayout) -> None:
     batch = [k for k in client.scan_iter(f"{keys.prefix}:*", count=1000)]
     for start in range(0, len(batch), 500):
         client.delete(*batch[start : start + 500])
@@ -105,7 +105,7 @@ def _start_worker(
 
 
 def _wait_for_pipeline(
-    stack_redis: redis.Redis, keys: Keys, worker: subprocess.Popen[bytes], log: Path
+    stack_redis: redis.Redis, keys: RedisLayout, worker: subprocess.Popen[bytes], log: Path
 ) -> None:
     deadline = time.monotonic() + WORKER_START_S
     while time.monotonic() < deadline:
@@ -121,7 +121,7 @@ def _wait_for_pipeline(
 def _stack_factory(
     base_redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[int, str, int, dict[str, str]], Stack]]:
-    started: list[tuple[subprocess.Popen[bytes], uvicorn.Server, redis.Redis, Keys]] = []
+    started: list[tuple[subprocess.Popen[bytes], uvicorn.Server, redis.Redis, RedisLayout]] = []
 
     def build(db: int, profile: str, concurrency: int, extra_env: dict[str, str]) -> Stack:
         url = _with_db(base_redis_url, db)
@@ -140,7 +140,7 @@ def _stack_factory(
                 else:
                     os.environ[k] = v
         client = connect_redis(url)
-        keys = keys_for(settings)
+        keys = redis_layout(settings)
         _clean(client, keys)
         log = tmp_path_factory.mktemp(f"worker-db{db}") / "worker.log"
         worker = _start_worker(env, profile, concurrency, log)

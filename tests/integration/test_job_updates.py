@@ -32,7 +32,7 @@ from service.app import create_app
 from service.job_updates import SAFETY_REREAD_S, JobUpdates
 from tests.integration.conftest import _clean, _free_port
 from workers.settings import load_settings
-from workers.store.cache import Keys, PipelineInfo, connect_redis, publish_pipeline
+from workers.store.cache import PipelineInfo, RedisLayout, connect_redis, publish_pipeline
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore
 
@@ -67,7 +67,7 @@ def _serve(url: str) -> Iterator[Api]:
     prefix = f"sse{uuid.uuid4().hex[:8]}"
     settings = load_settings(redis_url=url, redis_prefix=prefix, anonymous="all")
     client = connect_redis(url)
-    keys = Keys(prefix)
+    keys = RedisLayout(prefix)
     app = create_app(settings)  # the Celery queue is never used: jobs are made below
     port = _free_port()
     server = uvicorn.Server(

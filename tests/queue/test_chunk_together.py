@@ -24,7 +24,8 @@ from workers.queue.bootstrap import WorkerContext
 from workers.queue.celery_app import TASK_SUMMARIZE_PLANNED, CeleryBatchTasks
 from workers.settings import Settings
 from workers.store.batches import BatchStore
-from workers.store.cache import Keys, PipelineInfo, ResultCache, connect_redis, content_key
+from workers.store.cache import PipelineInfo, RedisLayout, ResultCache, connect_redis
+from workers.store.digests import content_digest
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore
 
@@ -65,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
 class World:
     def __init__(self, server: EmbeddedRedis) -> None:
         client: redis.Redis = connect_redis(server.url)
-        self.keys = keys = Keys(f"t{uuid.uuid4().hex[:8]}")
+        self.keys = keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
         self.jobs = JobStore(client, keys, 600)
         self.plans = BatchPlans(client, keys, 600)
         self.batches = BatchStore(client, keys, 600)
@@ -135,7 +136,7 @@ def test_a_joint_run_cut_short_is_not_tried_again(world: World) -> None:
 
 def test_cached_articles_are_left_out(world: World) -> None:
     first = world.items[0]
-    key = content_key(first.prepared.text, first.options, "fingerprint")
+    key = content_digest(first.prepared.text, first.options, "fingerprint")
     world.ctx.cache.put(world.summarize_chunk()[first.job_id], key)
     for job_id in world.job_ids:  # a fresh chunk of the same articles
         world.jobs.client.hdel(world.keys.job(job_id), "deliveries_together")

@@ -23,7 +23,7 @@ from workers.contract import ErrorBody
 from workers.errors import UnsafeURL
 from workers.queue.webhooks import notify_batch
 from workers.store.batches import BatchItem, BatchStore
-from workers.store.cache import Keys, connect_redis
+from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore
 
@@ -69,7 +69,7 @@ def received() -> list[tuple[str, str, dict[str, Any]]]:
 
 def _stores(redis_server: EmbeddedRedis, webhook: str | None) -> tuple[BatchStore, JobStore]:
     client = connect_redis(redis_server.url)
-    keys = Keys(f"t{uuid.uuid4().hex[:8]}")
+    keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
     jobs, batches = JobStore(client, keys, 600), BatchStore(client, keys, 600)
     batches.create("b1", 2, webhook)
     jobs.create("j0")

@@ -37,7 +37,7 @@ import uvicorn
 
 from service.app import create_app
 from workers.settings import Settings, load_settings
-from workers.store.cache import Keys, connect_redis
+from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import redis_server_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -202,7 +202,7 @@ class Deployment:
         }
         self.settings: Settings = load_settings(**overrides)
         self.redis = connect_redis(self.redis_url)
-        self.keys = Keys(self.prefix)
+        self.keys = RedisLayout(self.prefix)
 
     def start_worker(self, name: str, concurrency: int = 1, wait: bool = True) -> Worker:
         log = self.tmp / f"worker-{name}-{len(self.workers)}.log"

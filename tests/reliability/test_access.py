@@ -23,7 +23,7 @@ from service.deps import CeleryQueue
 from tests.reliability.conftest import REPO_ROOT, RedisProcess, article
 from workers.queue.celery_app import create_celery
 from workers.settings import Settings, load_settings
-from workers.store.cache import Keys, PipelineInfo, connect_redis, publish_pipeline
+from workers.store.cache import PipelineInfo, RedisLayout, connect_redis, publish_pipeline
 
 pytestmark = pytest.mark.reliability
 
@@ -37,7 +37,7 @@ class Api:
             redis_url=server.url, redis_prefix=self.prefix, **settings
         )
         self.redis = connect_redis(server.url)
-        self.keys = Keys(self.prefix)
+        self.keys = RedisLayout(self.prefix)
         self.store = KeyStore(self.redis, self.keys)
         publish_pipeline(
             self.redis, self.keys, PipelineInfo("offline", "fp", [], False, []), also_as=("auto",)
@@ -87,7 +87,7 @@ def test_keys_add_prints_the_key_once_and_stores_only_its_hash(
     assert runner.invoke(keys_group, ["add", "--rate", "fast"]).exit_code == 2
     assert runner.invoke(keys_group, ["revoke", key_id]).exit_code == 0
     assert "revoked" in runner.invoke(keys_group, ["list"]).stdout
-    assert KeyStore(client, Keys(prefix)).lookup(key) is None
+    assert KeyStore(client, RedisLayout(prefix)).lookup(key) is None
     assert runner.invoke(keys_group, ["revoke", "000000000000"]).exit_code == 1
 
 

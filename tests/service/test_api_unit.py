@@ -34,7 +34,13 @@ from workers.contract import (
     SummaryResult,
 )
 from workers.settings import Settings, load_settings
-from workers.store.cache import Keys, PipelineInfo, ResultCache, connect_redis, publish_pipeline
+from workers.store.cache import (
+    PipelineInfo,
+    RedisLayout,
+    ResultCache,
+    connect_redis,
+    publish_pipeline,
+)
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore
 
@@ -84,7 +90,7 @@ class Harness:
             redis_url=server.url, redis_prefix=prefix, anonymous="all", **settings
         )
         self.redis: redis.Redis = connect_redis(server.url)
-        self.keys = Keys(prefix)
+        self.keys = RedisLayout(prefix)
         self.jobs = JobStore(self.redis, self.keys, 300)
         self.cache = ResultCache(self.redis, self.keys, 300)
         self.queue = FakeQueue()

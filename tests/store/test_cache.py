@@ -23,17 +23,16 @@ from workers.contract import (
 )
 from workers.store.cache import (
     PIPELINE_TTL_S,
-    Keys,
     PipelineInfo,
+    RedisLayout,
     ResultCache,
     celery_broker_url,
     connect_redis,
-    content_key,
     publish_pipeline,
     read_pipeline,
     redis_py_url,
-    request_key,
 )
+from workers.store.digests import content_digest, request_digest
 from workers.store.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from workers.store.translation_memory import TranslationMemory
 
@@ -50,8 +49,8 @@ def client(server: EmbeddedRedis) -> redis.Redis:
 
 
 @pytest.fixture
-def keys() -> Keys:
-    return Keys(f"t{uuid.uuid4().hex[:8]}")
+def keys() -> RedisLayout:
+    return RedisLayout(f"t{uuid.uuid4().hex[:8]}")
 
 
 def make_result(key: str = "k", text: str = "新闻正文。") -> SummaryResult:
@@ -65,16 +64,18 @@ def make_result(key: str = "k", text: str = "新闻正文。") -> SummaryResult:
 
 def test_request_key_covers_fingerprint_and_options() -> None:
     article = ArticleInput(text="新闻正文。")
-    base = request_key(article, SummaryOptions(), "fp1")
-    assert base == request_key(ArticleInput(text="新闻正文。  \n"), SummaryOptions(), "fp1")
-    assert base != request_key(article, SummaryOptions(), "fp2")
-    assert base != request_key(article, SummaryOptions(sentences=2), "fp1")
-    assert content_key("新闻正文。", SummaryOptions(), "fp1") != content_key(
+    base = request_digest(article, SummaryOptions(), "fp1")
+    assert base == request_digest(ArticleInput(text="新闻正文。  \n"), SummaryOptions(), "fp1")
+    assert base != request_digest(article, SummaryOptions(), "fp2")
+    assert base != request_digest(article, SummaryOptions(sentences=2), "fp1")
+    assert content_digest("新闻正文。", SummaryOptions(), "fp1") != content_digest(
         "新闻正文。", SummaryOptions(), "fp2"
     )
 
 
-def test_cached_result_comes_back_marked_cached_with_a_ttl(client: redis.Redis, keys: Keys) -> None:
+def test_cached_result_comes_back_marked_cached_with_a_ttl(
+    client: redis.Redis, keys: RedisLayout
+) -> None:
     cache = ResultCache(client, keys, ttl_s=120)
     assert cache.get("a") is None
     cache.put(make_result("a"), "a", "b")
@@ -87,7 +88,7 @@ def test_cached_result_comes_back_marked_cached_with_a_ttl(client: redis.Redis, 
     assert raw is not None and '"cached":false' in raw
 
 
-def test_cache_counts_hits_and_misses(client: redis.Redis, keys: Keys) -> None:
+def test_cache_counts_hits_and_misses(client: redis.Redis, keys: RedisLayout) -> None:
     cache = ResultCache(client, keys, ttl_s=60)
     cache.count(hit=True)
     cache.count(hit=False)
@@ -96,7 +97,7 @@ def test_cache_counts_hits_and_misses(client: redis.Redis, keys: Keys) -> None:
 
 
 def test_pipeline_record_round_trips_and_falls_back_to_auto(
-    client: redis.Redis, keys: Keys
+    client: redis.Redis, keys: RedisLayout
 ) -> None:
     info = PipelineInfo(
         profile="offline",
@@ -150,7 +151,9 @@ class CountingTranslator:
         return [f"EN({t})" for t in texts]
 
 
-def test_translation_memory_translates_each_sentence_once(client: redis.Redis, keys: Keys) -> None:
+def test_translation_memory_translates_each_sentence_once(
+    client: redis.Redis, keys: RedisLayout
+) -> None:
     inner = CountingTranslator()
     memory = TranslationMemory(inner, client, keys, ttl_s=60)
     assert memory.generate(["甲。", "乙。", "甲。"]) == ["EN(甲。)", "EN(乙。)", "EN(甲。)"]
@@ -171,7 +174,7 @@ class ScoringTranslator(CountingTranslator):
         return [ScoredText(f"EN({t})", -0.5 * len(t)) for t in texts]
 
 
-def test_translation_memory_remembers_scores(client: redis.Redis, keys: Keys) -> None:
+def test_translation_memory_remembers_scores(client: redis.Redis, keys: RedisLayout) -> None:
     inner = ScoringTranslator()
     memory = TranslationMemory(inner, client, keys, ttl_s=60)
     first = memory.generate_scored(["甲。", "乙乙。"])
@@ -181,7 +184,9 @@ def test_translation_memory_remembers_scores(client: redis.Redis, keys: Keys) ->
     assert inner.calls == [["甲。", "乙乙。"]]  # the score came from the memory
 
 
-def test_translation_memory_without_scores_gives_nan(client: redis.Redis, keys: Keys) -> None:
+def test_translation_memory_without_scores_gives_nan(
+    client: redis.Redis, keys: RedisLayout
+) -> None:
     memory = TranslationMemory(CountingTranslator(), client, keys, ttl_s=60)
     (scored,) = memory.generate_scored(["丁。"])
     assert scored.text == "EN(丁。)" and math.isnan(scored.mean_logprob)
@@ -189,14 +194,14 @@ def test_translation_memory_without_scores_gives_nan(client: redis.Redis, keys: 
     assert again.text == "EN(丁。)" and math.isnan(again.mean_logprob)
 
 
-def test_translation_memory_is_keyed_by_the_model(client: redis.Redis, keys: Keys) -> None:
+def test_translation_memory_is_keyed_by_the_model(client: redis.Redis, keys: RedisLayout) -> None:
     TranslationMemory(CountingTranslator("r1"), client, keys, ttl_s=60).generate(["甲。"])
     newer = CountingTranslator("r2")
     TranslationMemory(newer, client, keys, ttl_s=60).generate(["甲。"])
     assert newer.calls == [["甲。"]]
 
 
-def test_translation_memory_without_redis_still_translates(keys: Keys) -> None:
+def test_translation_memory_without_redis_still_translates(keys: RedisLayout) -> None:
     away = connect_redis("redis://127.0.0.1:1/0")
     inner = CountingTranslator()
     assert TranslationMemory(inner, away, keys, ttl_s=60).generate(["甲。"]) == ["EN(甲。)"]

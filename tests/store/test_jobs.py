@@ -20,7 +20,7 @@ from workers.contract import (
 )
 from workers.errors import TransientError
 from workers.store.batches import BatchItem, BatchStore, batch_results, batch_status
-from workers.store.cache import Keys, ResultCache, connect_redis
+from workers.store.cache import RedisLayout, ResultCache, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 from workers.store.jobs import JobStore, Submission, new_id, submit_summary
 
@@ -37,22 +37,22 @@ def client(server: EmbeddedRedis) -> redis.Redis:
 
 
 @pytest.fixture
-def keys() -> Keys:
-    return Keys(f"t{uuid.uuid4().hex[:8]}")
+def keys() -> RedisLayout:
+    return RedisLayout(f"t{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
-def jobs(client: redis.Redis, keys: Keys) -> JobStore:
+def jobs(client: redis.Redis, keys: RedisLayout) -> JobStore:
     return JobStore(client, keys, ttl_s=300)
 
 
 @pytest.fixture
-def cache(client: redis.Redis, keys: Keys) -> ResultCache:
+def cache(client: redis.Redis, keys: RedisLayout) -> ResultCache:
     return ResultCache(client, keys, ttl_s=300)
 
 
 @pytest.fixture
-def batches(client: redis.Redis, keys: Keys) -> BatchStore:
+def batches(client: redis.Redis, keys: RedisLayout) -> BatchStore:
     return BatchStore(client, keys, ttl_s=300)
 
 
@@ -97,7 +97,7 @@ def submit(
     )
 
 
-def test_a_job_moves_from_queued_to_done_with_timestamps(jobs: JobStore, keys: Keys) -> None:
+def test_a_job_moves_from_queued_to_done_with_timestamps(jobs: JobStore, keys: RedisLayout) -> None:
     created = jobs.create("j1", key="k1")
     assert created.state == "queued" and created.created_at.endswith("Z")
     jobs.mark_running("j1", "extract")
@@ -174,7 +174,7 @@ def test_broker_away_is_transient_and_leaves_no_marker(jobs: JobStore, cache: Re
     assert not retried.attached and len(send.sent) == 1
 
 
-def test_redis_away_is_transient(keys: Keys) -> None:
+def test_redis_away_is_transient(keys: RedisLayout) -> None:
     away = connect_redis("redis://127.0.0.1:1/0")
     with pytest.raises(TransientError, match="Redis"):
         submit(JobStore(away, keys, 60), ResultCache(away, keys, 60), RecordingSend())

@@ -268,7 +268,7 @@ class ClusterAssignment:
         return self.index == self.representative
 
 
-def plan_batch(
+def group_near_duplicates(
     items: Sequence[ArticleSentences | None],
     *,
     same: Sequence[str] | None = None,

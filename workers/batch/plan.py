@@ -15,7 +15,7 @@ in the batch (``SummaryJob.batch``; every item when NEWSUM_BATCH_CHUNK_ARTICLES
    counts the items still to arrive, plus one token the API holds while it adds
    items.
 2. **plan**: the arrival that brings ``planning`` to zero sends one plan task.
-   It runs ``workers.batch.clustering.plan_batch`` (the grouping ``newsum batch``
+   It runs ``workers.batch.clustering.group_near_duplicates`` (the grouping ``newsum batch``
    uses) over the arrived HTML and URL articles with the same options (the
    ``group`` ones), records each cluster
    on its jobs, makes every near-duplicate's job a *follower* of its
@@ -27,7 +27,7 @@ in the batch (``SummaryJob.batch``; every item when NEWSUM_BATCH_CHUNK_ARTICLES
    adds and lacks), or, if it failed, sent to be summarized on their own.
 
 Both kinds of grouping, and ``newsum batch``, run the one function
-``workers.batch.clustering.plan_batch``. The protocol's steps are driven through
+``workers.batch.clustering.group_near_duplicates``. The protocol's steps are driven through
 ``workers.batch.coordinator.BatchCoordinator``; this module holds the plan and
 its Redis records (``BatchPlans``).
 
@@ -50,9 +50,9 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from workers.article.segment import article_sentences
-from workers.batch.clustering import DEFAULT_THRESHOLD, ClusterAssignment, plan_batch
+from workers.batch.clustering import DEFAULT_THRESHOLD, ClusterAssignment, group_near_duplicates
 from workers.contract import ArticleInput, ClusterInfo, SummaryOptions
-from workers.store.cache import Keys
+from workers.store.cache import RedisLayout
 
 if TYPE_CHECKING:  # the API imports this module; extraction (lxml) stays on the workers
     from workers.article.prepared import PreparedArticle
@@ -150,7 +150,7 @@ def plan_items(
     *,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> BatchPlan:
-    """Group arrived items with the same options into stories (``plan_batch``);
+    """Group arrived items with the same options into stories (``group_near_duplicates``);
     items with ``group`` False are summarized as they are.
 
     ``client_ids``: every batch item's id as ``ClusterInfo.representative_id``
@@ -159,7 +159,7 @@ def plan_items(
     """
     plan = BatchPlan()
     ordered = sorted(items, key=lambda i: i.index)
-    assignments = plan_batch(
+    assignments = group_near_duplicates(
         [i.prepared if i.group else None for i in ordered],
         same=[i.options.model_dump_json() for i in ordered],
         threshold=threshold,
@@ -198,7 +198,7 @@ def plan_plain_text(
     given: Sequence[tuple[ArticleInput, SummaryOptions] | None],
 ) -> dict[int, ClusterAssignment]:
     """The API's grouping, as a batch arrives: near-duplicate plain-text items with the
-    same options (``plan_batch``; numpy only, so the API stays light), by batch position,
+    same options (``group_near_duplicates``; numpy only, so the API stays light), by batch position,
     for the items in clusters of two or more. HTML and URL items (and None: items that
     failed) are left to the workers, grouped after extraction (``plan_items``)."""
     texts = [
@@ -210,7 +210,7 @@ def plan_plain_text(
     same = [g[1].model_dump_json() if g is not None else "" for g in given]
     return {
         index: assignment
-        for index, assignment in enumerate(plan_batch(texts, same=same))
+        for index, assignment in enumerate(group_near_duplicates(texts, same=same))
         if assignment is not None and assignment.size >= 2
     }
 
@@ -225,7 +225,7 @@ class BatchPlans:
     followers."""
 
     def __init__(
-        self, client: redis.Redis, keys: Keys, ttl_s: int, plan_lease_s: int = PLAN_LEASE_S
+        self, client: redis.Redis, keys: RedisLayout, ttl_s: int, plan_lease_s: int = PLAN_LEASE_S
     ) -> None:
         self.client = client
         self.keys = keys

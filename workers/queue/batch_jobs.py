@@ -23,7 +23,7 @@ from workers.queue.bootstrap import WorkerContext, context
 from workers.queue.celery_app import QueueConfig
 from workers.queue.failure import guarded, time_out_job
 from workers.queue.summary_job import StageClock, record_stage, summarize_and_store
-from workers.store.cache import content_key
+from workers.store.digests import content_digest
 
 log = logging.getLogger("newsum.worker")
 
@@ -139,7 +139,7 @@ def summarize_chunk(
         return {}  # the extractive engine makes no model calls to join
     wanted: dict[str, tuple[str, PlannedItem]] = {}  # content key → (job id, item)
     for item in items:
-        ckey = content_key(item.prepared.text, item.options, ctx.info.fingerprint)
+        ckey = content_digest(item.prepared.text, item.options, ctx.info.fingerprint)
         if ckey not in wanted and ctx.cache.get_raw(ckey) is None:
             wanted[ckey] = (item.job_id, item)
     if len(wanted) < 2:

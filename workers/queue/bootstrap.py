@@ -40,12 +40,12 @@ from workers.settings import Settings
 from workers.store.batches import BatchStore
 from workers.store.cache import (
     PIPELINE_HEARTBEAT_S,
-    Keys,
     PipelineInfo,
+    RedisLayout,
     ResultCache,
     connect_redis,
-    keys_for,
     publish_pipeline,
+    redis_layout,
 )
 from workers.store.jobs import JobStore
 from workers.store.translation_memory import TranslationMemory
@@ -74,7 +74,7 @@ class WorkerContext:
     engines: Engines
     info: PipelineInfo
     client: redis.Redis
-    keys: Keys
+    keys: RedisLayout
     jobs: JobStore
     cache: ResultCache
     batches: BatchCoordinator
@@ -119,7 +119,7 @@ def batch_coordinator(
     client: redis.Redis, settings: Settings, *, plan_lease_s: int = PLAN_LEASE_S
 ) -> BatchCoordinator:
     """The batch protocol on this worker's Redis, sending with its Celery app."""
-    keys = keys_for(settings)
+    keys = redis_layout(settings)
     return BatchCoordinator(
         BatchStore(client, keys, settings.job_ttl_s),
         BatchPlans(client, keys, settings.job_ttl_s, plan_lease_s=plan_lease_s),
@@ -132,7 +132,7 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
     """Load the engines, wrap the translator in the translation memory, publish the
     pipeline and start its heartbeat. Raises on any failure."""
     settings = config.settings
-    keys = keys_for(settings)
+    keys = redis_layout(settings)
     client = connect_redis(config.redis_url)
     client.ping()  # Redis away at start is a start-up failure, said plainly
     engines = load_engines(settings, config.profile)
@@ -197,7 +197,7 @@ def warm_up(engines: Engines, settings: Settings) -> None:
 
 
 def _start_heartbeat(
-    client: redis.Redis, keys: Keys, info: PipelineInfo, aliases: tuple[str, ...]
+    client: redis.Redis, keys: RedisLayout, info: PipelineInfo, aliases: tuple[str, ...]
 ) -> None:
     def beat() -> None:
         while True:

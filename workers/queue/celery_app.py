@@ -37,7 +37,7 @@ from kombu import Exchange, Queue
 
 from workers.errors import TransientError
 from workers.settings import Settings
-from workers.store.cache import celery_broker_url, keys_for
+from workers.store.cache import celery_broker_url, redis_layout
 
 TASK_TRANSLATE = "newsum.translate"
 TASK_NOTIFY_BATCH = "newsum.notify_batch"
@@ -130,7 +130,7 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
     if not url:
         raise ValueError("no Redis URL: set NEWSUM_REDIS_URL (or run `newsum serve`)")
     queues = QueueConfig.from_settings(settings)
-    keys = keys_for(settings)
+    keys = redis_layout(settings)
     app = Celery("newsum", set_as_current=False)
     app.conf.update(
         broker_url=celery_broker_url(url),

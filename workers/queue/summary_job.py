@@ -17,7 +17,7 @@ from workers.english.glossary import server_glossary
 from workers.pipeline import prepare_article, summarize_prepared
 from workers.queue.bootstrap import WorkerContext
 from workers.queue.signals import enter_stage
-from workers.store.cache import content_key, request_key
+from workers.store.digests import content_digest, request_digest
 
 log = logging.getLogger("newsum.worker")
 
@@ -85,7 +85,7 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
     # Stored under the request key this worker's own fingerprint gives; the API's
     # key differs only if it read another worker's fingerprint, and a result must
     # never sit under a key naming models that did not make it.
-    own_key = request_key(job.article, job.options, ctx.info.fingerprint)
+    own_key = request_digest(job.article, job.options, ctx.info.fingerprint)
     if job.batch is not None:
         clock.finish()
         item = PlannedItem(
@@ -111,7 +111,7 @@ def summarize_and_store(
     """Summarize a prepared article (or find it cached), store it, mark the job done.
 
     ``computed``: its result, already made with its chunk (``workers.queue.batch_jobs``)."""
-    ckey = content_key(prepared.text, options, ctx.info.fingerprint)
+    ckey = content_digest(prepared.text, options, ctx.info.fingerprint)
     result = computed or ctx.cache.get(ckey)
     cached = computed is None and result is not None
     if result is None:

@@ -24,7 +24,7 @@ from typing import Any
 import redis
 
 from workers.contract import ClusterInfo, ErrorBody, SummaryResult
-from workers.store.cache import Keys
+from workers.store.cache import RedisLayout
 from workers.store.jobs import JobRecord, JobStore, now_iso
 
 
@@ -52,7 +52,7 @@ class BatchRecord:
 class BatchStore:
     """Batch records, their items and the pending count."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, keys: RedisLayout, ttl_s: int) -> None:
         self.client = client
         self.keys = keys
         self.ttl_s = ttl_s

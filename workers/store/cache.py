@@ -29,7 +29,6 @@ from redis.retry import Retry
 
 from workers.contract import ModelRef, SummaryResult
 from workers.settings import Settings
-from workers.store import digests as _keys
 
 DEFAULT_PREFIX = "newsum"
 # A worker refreshes its pipeline record this often; the record dies after
@@ -44,7 +43,7 @@ def redis_prefix(settings: Settings) -> str:
 
 
 @dataclass(frozen=True)
-class Keys:
+class RedisLayout:
     """Where everything lives in Redis, under one prefix (tests use their own)."""
 
     prefix: str = DEFAULT_PREFIX
@@ -128,8 +127,8 @@ class Keys:
         return f"{self.prefix}:q:"
 
 
-def keys_for(settings: Settings) -> Keys:
-    return Keys(redis_prefix(settings))
+def redis_layout(settings: Settings) -> RedisLayout:
+    return RedisLayout(redis_prefix(settings))
 
 
 # --- Redis URLs -------------------------------------------------------------------------
@@ -170,12 +169,6 @@ def connect_redis(url: str) -> redis.Redis:
     )
 
 
-# --- keys -------------------------------------------------------------------------------
-# The keys themselves are computed by ``workers.store.digests`` (shared with the command line).
-request_key = _keys.request_key
-content_key = _keys.text_key
-
-
 # --- the pipeline a worker serves -------------------------------------------------------
 
 
@@ -213,7 +206,7 @@ class PipelineInfo:
 
 
 def publish_pipeline(
-    client: redis.Redis, keys: Keys, info: PipelineInfo, *, also_as: tuple[str, ...] = ()
+    client: redis.Redis, keys: RedisLayout, info: PipelineInfo, *, also_as: tuple[str, ...] = ()
 ) -> None:
     """Record (or refresh) the pipeline a worker serves, under its profile and aliases."""
     blob = info.to_json()
@@ -223,7 +216,7 @@ def publish_pipeline(
         pipe.execute()
 
 
-def read_pipeline(client: redis.Redis, keys: Keys, profile: str) -> PipelineInfo | None:
+def read_pipeline(client: redis.Redis, keys: RedisLayout, profile: str) -> PipelineInfo | None:
     """The pipeline some live worker serves for ``profile`` (``auto`` as fallback), or None."""
     for name in (profile, "auto") if profile != "auto" else ("auto",):
         raw = client.get(keys.pipeline(name))
@@ -238,7 +231,7 @@ def read_pipeline(client: redis.Redis, keys: Keys, profile: str) -> PipelineInfo
 class ResultCache:
     """Finished results by key, each with a TTL (``cache_ttl_s``)."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, keys: RedisLayout, ttl_s: int) -> None:
         self.client = client
         self.keys = keys
         self.ttl_s = ttl_s

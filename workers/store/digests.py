@@ -28,7 +28,7 @@ def _digest(parts: dict[str, object]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def request_key(article: ArticleInput, options: SummaryOptions, fingerprint: str) -> str:
+def request_digest(article: ArticleInput, options: SummaryOptions, fingerprint: str) -> str:
     """Key of a request: its input as given (normalized), options and pipeline."""
     given = article.model_dump(exclude_none=True)
     for name in ("text", "html"):
@@ -37,7 +37,7 @@ def request_key(article: ArticleInput, options: SummaryOptions, fingerprint: str
     return _digest({"input": given, "options": options.model_dump(), "pipeline": fingerprint})
 
 
-def text_key(article_text: str, options: SummaryOptions, fingerprint: str) -> str:
+def content_digest(article_text: str, options: SummaryOptions, fingerprint: str) -> str:
     """Key of an extracted article body: the same story arriving as different HTML
     or through different URLs maps to one key."""
     return _digest(

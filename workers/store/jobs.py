@@ -10,7 +10,7 @@ A job record is a Redis hash with a TTL (``job_ttl_s``)::
     whose result is its representative's)
 
 Every write to a record is announced on the job's pub/sub channel
-(``Keys.job_updates``, the record's new state as the message): the API's event
+(``RedisLayout.job_updates``, the record's new state as the message): the API's event
 streams and long-polls wake on it (``service.job_updates``).
 
 Single flight: while a job for a request key is queued or running, the key
@@ -35,7 +35,8 @@ import redis
 
 from workers.contract import ArticleInput, ErrorBody, JobState, SummaryJob, SummaryOptions
 from workers.errors import NewsumError, TransientError
-from workers.store.cache import Keys, ResultCache, request_key
+from workers.store.cache import RedisLayout, ResultCache
+from workers.store.digests import request_digest
 
 TERMINAL: frozenset[str] = frozenset({"done", "failed"})
 # How long an in-flight marker may outlive a lost job: past this an identical
@@ -105,7 +106,7 @@ class JobRecord:
 class JobStore:
     """Create, read and advance job records; hold and release in-flight markers."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, keys: RedisLayout, ttl_s: int) -> None:
         self.client = client
         self.keys = keys
         self.ttl_s = ttl_s
@@ -282,7 +283,7 @@ def submit_summary(
     per item). Raises TransientError when Redis or the broker is away.
     """
     try:
-        key = request_key(article, options, fingerprint)
+        key = request_digest(article, options, fingerprint)
         if cache.client.exists(cache.keys.result(key)):
             cache.count(hit=True)
             if record_hit:

@@ -23,7 +23,7 @@ from typing import Any
 import redis
 
 from models.engines.base import ScoredText, TextGenerator, can_score, generation_signature
-from workers.store.cache import Keys
+from workers.store.cache import RedisLayout
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class TranslationMemory:
     remembers = True
 
     def __init__(
-        self, inner: TextGenerator, client: redis.Redis, keys: Keys, *, ttl_s: int
+        self, inner: TextGenerator, client: redis.Redis, keys: RedisLayout, *, ttl_s: int
     ) -> None:
         self.inner = inner
         self.client = client
