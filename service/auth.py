@@ -99,12 +99,12 @@ def _seconds_to_midnight(now: float) -> int:
 class KeyStore:
     """Create, look up, list and revoke keys; count their use."""
 
-    def __init__(self, client: redis.Redis, keys: RedisLayout) -> None:
+    def __init__(self, client: redis.Redis, layout: RedisLayout) -> None:
         self.client = client
-        self.keys = keys
+        self.layout = layout
 
     def _name(self, key_id: str) -> str:
-        return self.keys.api_key(key_id)
+        return self.layout.api_key(key_id)
 
     def create(
         self,
@@ -165,7 +165,7 @@ class KeyStore:
 
     def list(self) -> list[ApiKey]:
         found = []
-        for name in self.client.scan_iter(self.keys.api_key_pattern, count=500):
+        for name in self.client.scan_iter(self.layout.api_key_pattern, count=500):
             key_id = str(name).rsplit(":", 1)[-1]
             data: dict[str, str] = self.client.hgetall(name)  # type: ignore[assignment]
             if data:
@@ -186,7 +186,7 @@ class KeyStore:
         """Count one submission of ``who`` in this minute; RateLimited past the rate."""
         now = time.time() if now is None else now
         window = int(now // 60)
-        name = self.keys.rate_window(who, window)
+        name = self.layout.rate_window(who, window)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, 120)
@@ -206,7 +206,7 @@ class KeyStore:
             return
         now = time.time() if now is None else now
         day = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
-        name = self.keys.daily_quota(key.key_id, day)
+        name = self.layout.daily_quota(key.key_id, day)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.incrby(name, items)
             pipe.expire(name, 2 * 86_400)
@@ -235,7 +235,7 @@ def authorize(state: ServiceState, request: Request, access: Access) -> ApiKey |
 
     Raises Unauthorized (401) or RateLimited (429). Runs in a thread (Redis calls).
     """
-    store = KeyStore(state.redis, state.keys)
+    store = KeyStore(state.redis, state.layout)
     given = presented_key(request)
     mode = state.settings.anonymous
     if given is not None:

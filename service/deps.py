@@ -86,7 +86,7 @@ class ServiceState:
     limits: ServiceLimits
     queues: QueueConfig
     redis: Redis
-    keys: RedisLayout
+    layout: RedisLayout
     jobs: JobStore
     cache: ResultCache
     batches: BatchStore
@@ -102,24 +102,24 @@ class ServiceState:
         queue: TaskQueue,
         metrics: Any,
     ) -> ServiceState:
-        keys = redis_layout(settings)
+        layout = redis_layout(settings)
         return cls(
             settings=settings,
             limits=ServiceLimits.from_settings(settings),
             queues=QueueConfig.from_settings(settings),
             redis=client,
-            keys=keys,
-            jobs=JobStore(client, keys, settings.job_ttl_s),
-            cache=ResultCache(client, keys, settings.cache_ttl_s),
-            batches=BatchStore(client, keys, settings.job_ttl_s),
+            layout=layout,
+            jobs=JobStore(client, layout, settings.job_ttl_s),
+            cache=ResultCache(client, layout, settings.cache_ttl_s),
+            batches=BatchStore(client, layout, settings.job_ttl_s),
             queue=queue,
             metrics=metrics,
-            updates=JobUpdates(client, keys),
+            updates=JobUpdates(client, layout),
         )
 
     def pipeline(self, profile: str) -> PipelineInfo:
         """The pipeline a live worker serves; TransientError (503) when none answers."""
-        info = read_pipeline(self.redis, self.keys, profile)
+        info = read_pipeline(self.redis, self.layout, profile)
         if info is None:
             raise TransientError(
                 "no worker is running (none has reported in the last 30 s): start one with "
@@ -129,7 +129,7 @@ class ServiceState:
 
     def queue_depth(self, queue: str) -> int:
         """Tasks waiting in ``queue``."""
-        return queue_depths(self.redis, self.keys, [queue])[queue]
+        return queue_depths(self.redis, self.layout, [queue])[queue]
 
 
 # kombu keeps a queue's messages of priority p>0 in "<queue>\x06\x16<p>"; we send at 0
@@ -138,11 +138,11 @@ _PRIORITY_SEP = "\x06\x16"
 _PRIORITY_STEPS = (0, 3, 6, 9)
 
 
-def queue_depths(client: Redis, keys: RedisLayout, queues: list[str]) -> dict[str, int]:
+def queue_depths(client: Redis, layout: RedisLayout, queues: list[str]) -> dict[str, int]:
     """Tasks waiting in each of ``queues``, in one round trip (back-pressure and /metrics)."""
     with client.pipeline(transaction=False) as pipe:
         for queue in queues:
-            name = f"{keys.queue_prefix}{queue}"
+            name = f"{layout.queue_prefix}{queue}"
             pipe.llen(name)
             for step in _PRIORITY_STEPS[1:]:
                 pipe.llen(f"{name}{_PRIORITY_SEP}{step}")

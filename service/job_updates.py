@@ -70,10 +70,10 @@ class JobWatch:
 class JobUpdates:
     """The API process's one subscription to job updates, shared by every waiter."""
 
-    def __init__(self, client: redis.Redis, keys: RedisLayout) -> None:
+    def __init__(self, client: redis.Redis, layout: RedisLayout) -> None:
         self.client = client
-        self.keys = keys
-        self._channel_head = keys.job_updates("")
+        self.layout = layout
+        self._channel_head = layout.job_updates("")
         self._watches: dict[str, set[JobWatch]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -152,7 +152,7 @@ class JobUpdates:
         while not self._stop.is_set():
             pubsub = self.client.pubsub()
             try:
-                pubsub.psubscribe(self.keys.job_updates_pattern)
+                pubsub.psubscribe(self.layout.job_updates_pattern)
                 while not self._stop.is_set():
                     if self._retire_if_idle():
                         return

@@ -62,14 +62,14 @@ class Metrics:
             "newsum_stage_runs_total", "runs per stage", ["stage"], registry=self.registry
         )
 
-    def refresh(self, client: redis.Redis, keys: RedisLayout, queues: list[str]) -> None:
+    def refresh(self, client: redis.Redis, layout: RedisLayout, queues: list[str]) -> None:
         """Read the shared numbers from Redis into the gauges."""
-        for queue, depth in queue_depths(client, keys, queues).items():
+        for queue, depth in queue_depths(client, layout, queues).items():
             self.queue_depth.labels(queue).set(depth)
         with client.pipeline(transaction=False) as pipe:
-            pipe.hgetall(keys.stats)
-            pipe.hgetall(keys.stage_seconds)
-            pipe.hgetall(keys.stage_count)
+            pipe.hgetall(layout.stats)
+            pipe.hgetall(layout.stage_seconds)
+            pipe.hgetall(layout.stage_count)
             stats, seconds, counts = pipe.execute()
         hits, misses = int(stats.get("cache_hit", 0)), int(stats.get("cache_miss", 0))
         self.cache.labels("hit").set(hits)

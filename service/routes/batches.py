@@ -141,7 +141,7 @@ class _ServiceBatchTasks:
 
 def coordinator(state: ServiceState) -> BatchCoordinator:
     """The batch protocol on the service's Redis."""
-    plans = BatchPlans(state.redis, state.keys, state.batches.ttl_s)
+    plans = BatchPlans(state.redis, state.layout, state.batches.ttl_s)
     return BatchCoordinator(state.batches, plans, state.jobs, _ServiceBatchTasks(state))
 
 
@@ -270,7 +270,7 @@ async def create_batch(request: Request, state: State, caller: BatchCaller) -> J
     if not raw_items:
         raise EmptyInput("the batch has no items")
     if caller is not None:
-        store = KeyStore(state.redis, state.keys)
+        store = KeyStore(state.redis, state.layout)
         await run_in_threadpool(store.take_batch_items, caller, len(raw_items))
     if webhook:
         await run_in_threadpool(check_url, webhook)

@@ -29,7 +29,7 @@ def _readiness(state: ServiceState) -> tuple[bool, dict[str, object]]:
         return False, {"redis": f"not answering: {exc}", "workers": []}
     served = {}
     for profile in PROFILES:
-        raw = state.redis.get(state.keys.pipeline(profile))
+        raw = state.redis.get(state.layout.pipeline(profile))
         if raw:
             info = PipelineInfo.from_json(str(raw))
             served[profile] = {"profile": info.profile, "fingerprint": info.fingerprint}
@@ -55,5 +55,5 @@ async def metrics(state: State) -> Response:
     queues = [state.queues.interactive, state.queues.batch]
     # Redis away: still serve this process's own counters.
     with contextlib.suppress(redis.RedisError):
-        await run_in_threadpool(state.metrics.refresh, state.redis, state.keys, queues)
+        await run_in_threadpool(state.metrics.refresh, state.redis, state.layout, queues)
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -44,10 +44,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
 class World:
     def __init__(self, server: EmbeddedRedis) -> None:
         client: redis.Redis = connect_redis(server.url)
-        keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
-        self.jobs = JobStore(client, keys, 600)
-        self.batches = BatchStore(client, keys, 600)
-        self.plans = BatchPlans(client, keys, 600)
+        layout = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
+        self.jobs = JobStore(client, layout, 600)
+        self.batches = BatchStore(client, layout, 600)
+        self.plans = BatchPlans(client, layout, 600)
         self.app = RecordingApp()
         self.coordinator = BatchCoordinator(
             self.batches, self.plans, self.jobs, CeleryBatchTasks(self.app, RecordingApp.queues())
@@ -83,7 +83,7 @@ def test_a_done_representative_finishes_its_followers_with_its_summary(world: Wo
     assert member is not None and member.state == "done"
     assert member.result_key == "content-key" and member.cached
     assert member.cluster is not None and member.member_key == "k1"
-    assert world.jobs.client.get(world.jobs.keys.inflight("k1")) is None  # released
+    assert world.jobs.client.get(world.jobs.layout.inflight("k1")) is None  # released
     record = world.batches.get("b")
     assert record is not None and record.pending == 0 and record.finished_at
     assert world.plans.get("b", [1]) == [None]  # its article is forgotten

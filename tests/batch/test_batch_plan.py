@@ -158,8 +158,8 @@ def test_the_last_arrival_sends_the_plan_and_a_redelivery_may_send_it_again(
 def test_a_plan_lease_held_by_one_worker_is_not_released_by_another(
     plans: BatchPlans,
 ) -> None:
-    lease_name = f"{plans.keys.batch('b')}:plan-lease"
-    slow = BatchPlans(plans.client, plans.keys, plans.ttl_s, plan_lease_s=1)
+    lease_name = f"{plans.layout.batch('b')}:plan-lease"
+    slow = BatchPlans(plans.client, plans.layout, plans.ttl_s, plan_lease_s=1)
     late_lease = slow.start_plan("b")  # A: its worker stalls past the lease
     assert late_lease is not None
     held_by_a = plans.client.get(lease_name)

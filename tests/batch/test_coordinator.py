@@ -40,11 +40,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
 @pytest.fixture
 def coordinator(server: EmbeddedRedis) -> BatchCoordinator:
     client: redis.Redis = connect_redis(server.url)
-    keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
+    layout = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
     return BatchCoordinator(
-        BatchStore(client, keys, 600),
-        BatchPlans(client, keys, 600),
-        JobStore(client, keys, 600),
+        BatchStore(client, layout, 600),
+        BatchPlans(client, layout, 600),
+        JobStore(client, layout, 600),
         RecordingTasks(),
     )
 

@@ -286,12 +286,12 @@ class Recording:
 def test_a_translation_remembered_at_beam_1_is_not_served_at_beam_4(
     tiny_model_dir: Path, client: redis.Redis
 ) -> None:
-    keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
+    layout = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
     path = model_path(get_spec("translation"), tiny_model_dir)
 
     def memory(beams: int) -> tuple[TranslationMemory, Recording]:
         model = Recording(load_translator(path, num_beams=beams))
-        return TranslationMemory(model, client, keys, ttl_s=60), model  # type: ignore[arg-type]
+        return TranslationMemory(model, client, layout, ttl_s=60), model  # type: ignore[arg-type]
 
     greedy, greedy_model = memory(1)
     greedy.generate([SENTENCE])

@@ -57,7 +57,7 @@ class Stack:
 
     settings: Settings
     redis: redis.Redis
-    keys: RedisLayout
+    layout: RedisLayout
     base_url: str
     worker: subprocess.Popen[bytes]
     log: Path
@@ -66,7 +66,7 @@ class Stack:
         return httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def stat(self, name: str) -> int:
-        return int(self.redis.hget(self.keys.stats, name) or 0)
+        return int(self.redis.hget(self.layout.stats, name) or 0)
 
 
 def _free_port() -> int:
@@ -75,8 +75,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _clean(client: redis.Redis, keys: RedisLayout) -> None:
-    batch = [k for k in client.scan_iter(f"{keys.prefix}:*", count=1000)]
+def _clean(client: redis.Redis, layout: RedisLayout) -> None:
+    batch = [k for k in client.scan_iter(f"{layout.prefix}:*", count=1000)]
     for start in range(0, len(batch), 500):
         client.delete(*batch[start : start + 500])
 
@@ -105,13 +105,13 @@ def _start_worker(
 
 
 def _wait_for_pipeline(
-    stack_redis: redis.Redis, keys: RedisLayout, worker: subprocess.Popen[bytes], log: Path
+    stack_redis: redis.Redis, layout: RedisLayout, worker: subprocess.Popen[bytes], log: Path
 ) -> None:
     deadline = time.monotonic() + WORKER_START_S
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited at start:\n{log.read_text(errors='replace')}")
-        if stack_redis.exists(keys.pipeline("auto")):
+        if stack_redis.exists(layout.pipeline("auto")):
             return
         time.sleep(0.2)
     raise RuntimeError(f"the worker did not start in time:\n{log.read_text(errors='replace')}")
@@ -140,8 +140,8 @@ def _stack_factory(
                 else:
                     os.environ[k] = v
         client = connect_redis(url)
-        keys = redis_layout(settings)
-        _clean(client, keys)
+        layout = redis_layout(settings)
+        _clean(client, layout)
         log = tmp_path_factory.mktemp(f"worker-db{db}") / "worker.log"
         worker = _start_worker(env, profile, concurrency, log)
         port = _free_port()
@@ -149,17 +149,17 @@ def _stack_factory(
             uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
         )
         threading.Thread(target=server.run, daemon=True).start()
-        started.append((worker, server, client, keys))
-        _wait_for_pipeline(client, keys, worker, log)
+        started.append((worker, server, client, layout))
+        _wait_for_pipeline(client, layout, worker, log)
         while not server.started:
             time.sleep(0.05)
-        return Stack(settings, client, keys, f"http://127.0.0.1:{port}", worker, log)
+        return Stack(settings, client, layout, f"http://127.0.0.1:{port}", worker, log)
 
     yield build
-    for worker, server, client, keys in started:
+    for worker, server, client, layout in started:
         server.should_exit = True
         stop_process(worker, grace_s=10)
-        _clean(client, keys)
+        _clean(client, layout)
 
 
 @pytest.fixture(scope="session")

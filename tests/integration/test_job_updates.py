@@ -67,7 +67,7 @@ def _serve(url: str) -> Iterator[Api]:
     prefix = f"sse{uuid.uuid4().hex[:8]}"
     settings = load_settings(redis_url=url, redis_prefix=prefix, anonymous="all")
     client = connect_redis(url)
-    keys = RedisLayout(prefix)
+    layout = RedisLayout(prefix)
     app = create_app(settings)  # the Celery queue is never used: jobs are made below
     port = _free_port()
     server = uvicorn.Server(
@@ -78,11 +78,11 @@ def _serve(url: str) -> Iterator[Api]:
     while not server.started:
         time.sleep(0.05)
     try:
-        yield Api(app, f"http://127.0.0.1:{port}", client, JobStore(client, keys, 300))
+        yield Api(app, f"http://127.0.0.1:{port}", client, JobStore(client, layout, 300))
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        _clean(client, keys)
+        _clean(client, layout)
 
 
 def commands_per_s(client: redis.Redis, seconds: float) -> float:
@@ -171,7 +171,7 @@ def test_a_client_that_hangs_up_leaves_no_watcher(api: Api) -> None:
 def test_a_long_poll_stops_waiting_when_its_client_hangs_up(api: Api) -> None:
     # A worker's record lets the API accept the article; the task only sits in the queue.
     info = PipelineInfo("offline", "fp-test", [], False, [])
-    publish_pipeline(api.redis, api.jobs.keys, info, also_as=("auto",))
+    publish_pipeline(api.redis, api.jobs.layout, info, also_as=("auto",))
 
     async def run() -> None:
         async with httpx.AsyncClient(base_url=api.base_url, timeout=60) as http:

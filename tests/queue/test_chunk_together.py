@@ -66,10 +66,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
 class World:
     def __init__(self, server: EmbeddedRedis) -> None:
         client: redis.Redis = connect_redis(server.url)
-        self.keys = keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
-        self.jobs = JobStore(client, keys, 600)
-        self.plans = BatchPlans(client, keys, 600)
-        self.batches = BatchStore(client, keys, 600)
+        self.layout = layout = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
+        self.jobs = JobStore(client, layout, 600)
+        self.plans = BatchPlans(client, layout, 600)
+        self.batches = BatchStore(client, layout, 600)
         self.app = RecordingApp()
         self.queues = RecordingApp.queues()
         self.coordinator = BatchCoordinator(
@@ -96,9 +96,9 @@ class World:
             engines=engines,
             info=PipelineInfo("standard", "fingerprint", [], True, []),
             client=client,
-            keys=keys,
+            layout=layout,
             jobs=self.jobs,
-            cache=ResultCache(client, keys, 600),
+            cache=ResultCache(client, layout, 600),
             batches=self.coordinator,
             queues=self.queues,
             fetch=lambda url: (b"", None),
@@ -124,7 +124,7 @@ def test_the_chunk_is_summarized_in_one_call_while_its_jobs_run(world: World) ->
         assert computed[job_id].summary.method == "translate-then-summarize"
     # A client polling meanwhile saw every job running, in the joint stage.
     assert set(world.summarizer.states_seen) == {("running", batch_jobs.TOGETHER_STAGE)}
-    assert world.jobs.client.hget(world.keys.stats, "summaries_together") == "3"
+    assert world.jobs.client.hget(world.layout.stats, "summaries_together") == "3"
 
 
 def test_a_joint_run_cut_short_is_not_tried_again(world: World) -> None:
@@ -139,7 +139,7 @@ def test_cached_articles_are_left_out(world: World) -> None:
     key = content_digest(first.prepared.text, first.options, "fingerprint")
     world.ctx.cache.put(world.summarize_chunk()[first.job_id], key)
     for job_id in world.job_ids:  # a fresh chunk of the same articles
-        world.jobs.client.hdel(world.keys.job(job_id), "deliveries_together")
+        world.jobs.client.hdel(world.layout.job(job_id), "deliveries_together")
     world.summarizer.calls.clear()
     assert sorted(world.summarize_chunk()) == world.job_ids[1:]
     assert world.summarizer.calls == [2]
@@ -147,7 +147,7 @@ def test_cached_articles_are_left_out(world: World) -> None:
 
 def test_nothing_is_done_ahead_without_a_model_to_join_calls_for(world: World) -> None:
     assert world.summarize_chunk(offline_engines(None)) == {}
-    assert world.jobs.client.hget(world.keys.job("job0"), "deliveries_together") is None
+    assert world.jobs.client.hget(world.layout.job("job0"), "deliveries_together") is None
 
 
 def test_a_chunk_killed_at_its_time_limit_sends_the_joint_articles_again(world: World) -> None:

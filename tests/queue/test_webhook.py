@@ -69,8 +69,8 @@ def received() -> list[tuple[str, str, dict[str, Any]]]:
 
 def _stores(redis_server: EmbeddedRedis, webhook: str | None) -> tuple[BatchStore, JobStore]:
     client = connect_redis(redis_server.url)
-    keys = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
-    jobs, batches = JobStore(client, keys, 600), BatchStore(client, keys, 600)
+    layout = RedisLayout(f"t{uuid.uuid4().hex[:8]}")
+    jobs, batches = JobStore(client, layout, 600), BatchStore(client, layout, 600)
     batches.create("b1", 2, webhook)
     jobs.create("j0")
     jobs.mark_failed("j0", ErrorBody(code="invalid_request", message="empty"))

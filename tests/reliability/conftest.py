@@ -202,7 +202,7 @@ class Deployment:
         }
         self.settings: Settings = load_settings(**overrides)
         self.redis = connect_redis(self.redis_url)
-        self.keys = RedisLayout(self.prefix)
+        self.layout = RedisLayout(self.prefix)
 
     def start_worker(self, name: str, concurrency: int = 1, wait: bool = True) -> Worker:
         log = self.tmp / f"worker-{name}-{len(self.workers)}.log"
@@ -257,7 +257,7 @@ class Deployment:
         return httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def job(self, job_id: str) -> dict[str, str]:
-        data: dict[str, str] = self.redis.hgetall(self.keys.job(job_id))  # type: ignore[assignment]
+        data: dict[str, str] = self.redis.hgetall(self.layout.job(job_id))  # type: ignore[assignment]
         return data
 
     def wait_job(

@@ -37,10 +37,10 @@ class Api:
             redis_url=server.url, redis_prefix=self.prefix, **settings
         )
         self.redis = connect_redis(server.url)
-        self.keys = RedisLayout(self.prefix)
-        self.store = KeyStore(self.redis, self.keys)
+        self.layout = RedisLayout(self.prefix)
+        self.store = KeyStore(self.redis, self.layout)
         publish_pipeline(
-            self.redis, self.keys, PipelineInfo("offline", "fp", [], False, []), also_as=("auto",)
+            self.redis, self.layout, PipelineInfo("offline", "fp", [], False, []), also_as=("auto",)
         )
         self.http = TestClient(
             create_app(self.settings, queue=CeleryQueue(create_celery(self.settings)))
@@ -248,8 +248,8 @@ def test_a_deep_interactive_queue_gets_429_while_batches_are_still_queued(
     assert again.status_code == 202 and again.json()["job_id"] == accepted[0].json()["job_id"]
     batch = api.http.post("/v1/batches", json=_batch(5, start=30))
     assert batch.status_code == 202
-    assert api.redis.llen(f"{api.keys.queue_prefix}batch") == 5
-    assert api.redis.llen(f"{api.keys.queue_prefix}interactive") == 3
+    assert api.redis.llen(f"{api.layout.queue_prefix}batch") == 5
+    assert api.redis.llen(f"{api.layout.queue_prefix}interactive") == 3
 
 
 # ------------------------------------------------------------------ headers, CORS, JSON only

@@ -114,7 +114,7 @@ def test_a_batch_of_200_survives_a_worker_killed_twice(deploy: Deploy) -> None:
         else:
             assert line["error"]["code"] and line["error"]["message"], line
     assert status["states"]["done"] == 200, status  # a kill is no reason to fail an item
-    assert int(d.redis.hget(d.keys.batch(batch_id), "pending") or 0) == 0
+    assert int(d.redis.hget(d.layout.batch(batch_id), "pending") or 0) == 0
     # Each kill hit an article mid-way: in its extraction or its summarizing step
     # (a planned batch item counts the two steps' deliveries apart).
     steps = ("deliveries", "deliveries_summarize")
@@ -127,7 +127,7 @@ def test_a_batch_of_200_survives_a_worker_killed_twice(deploy: Deploy) -> None:
 def _wait_until_busy(d: Deployment, worker: Worker, batch_id: str) -> None:
     """Until ``worker`` is in the middle of one of the batch's articles."""
     job_ids = [
-        json.loads(row)["job_id"] for row in d.redis.lrange(d.keys.batch_items(batch_id), 0, -1)
+        json.loads(row)["job_id"] for row in d.redis.lrange(d.layout.batch_items(batch_id), 0, -1)
     ]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

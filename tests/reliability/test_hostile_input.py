@@ -146,7 +146,7 @@ def test_unsafe_urls_are_refused_through_the_api(api: Api, url: str, says: str) 
     r = api.http.post("/v1/summaries", json={"url": url, "wait": 0})
     assert r.status_code == 422, r.text
     assert _error(r)["code"] == "unsafe_url" and says in _error(r)["message"], _error(r)
-    assert api.redis.llen(f"{api.keys.queue_prefix}interactive") == 0  # nothing was queued
+    assert api.redis.llen(f"{api.layout.queue_prefix}interactive") == 0  # nothing was queued
 
 
 def test_an_octal_ip_spelling_is_refused_as_an_invalid_url(api: Api) -> None:

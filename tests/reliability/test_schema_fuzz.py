@@ -43,7 +43,10 @@ def live_url(private_redis: RedisProcess) -> Iterator[str]:
     def heartbeat() -> None:  # stand in for a live worker's pipeline record
         while not stop.wait(5):
             publish_pipeline(
-                api.redis, api.keys, PipelineInfo("offline", "fp", [], False, []), also_as=("auto",)
+                api.redis,
+                api.layout,
+                PipelineInfo("offline", "fp", [], False, []),
+                also_as=("auto",),
             )
 
     threading.Thread(target=heartbeat, daemon=True).start()

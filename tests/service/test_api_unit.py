@@ -90,9 +90,9 @@ class Harness:
             redis_url=server.url, redis_prefix=prefix, anonymous="all", **settings
         )
         self.redis: redis.Redis = connect_redis(server.url)
-        self.keys = RedisLayout(prefix)
-        self.jobs = JobStore(self.redis, self.keys, 300)
-        self.cache = ResultCache(self.redis, self.keys, 300)
+        self.layout = RedisLayout(prefix)
+        self.jobs = JobStore(self.redis, self.layout, 300)
+        self.cache = ResultCache(self.redis, self.layout, 300)
         self.queue = FakeQueue()
         self.app = create_app(self.settings, queue=self.queue, client=self.redis)
         self.http = TestClient(self.app)
@@ -100,11 +100,11 @@ class Harness:
 
     def worker_up(self, has_translator: bool) -> None:
         info = PipelineInfo("offline", "fp-test", [], has_translator, [])
-        publish_pipeline(self.redis, self.keys, info, also_as=("auto",))
+        publish_pipeline(self.redis, self.layout, info, also_as=("auto",))
 
     def worker_gone(self) -> None:
         for profile in ("auto", "offline", "standard"):
-            self.redis.delete(self.keys.pipeline(profile))
+            self.redis.delete(self.layout.pipeline(profile))
 
     def finish(self, job: SummaryJob, job_id: str) -> None:
         """What a worker does after the pipeline: store, mark done, release."""
@@ -288,11 +288,14 @@ def test_a_stored_errors_status_is_its_classs(code: str, status: int) -> None:
 
 
 def test_queue_depth_counts_every_priority_list(h: Harness) -> None:
-    name = f"{h.keys.queue_prefix}interactive"
+    name = f"{h.layout.queue_prefix}interactive"
     h.redis.rpush(name, "a", "b")
     h.redis.rpush(f"{name}\x06\x163", "c")
-    h.redis.rpush(f"{h.keys.queue_prefix}batch\x06\x169", "d")
-    assert queue_depths(h.redis, h.keys, ["interactive", "batch"]) == {"interactive": 3, "batch": 1}
+    h.redis.rpush(f"{h.layout.queue_prefix}batch\x06\x169", "d")
+    assert queue_depths(h.redis, h.layout, ["interactive", "batch"]) == {
+        "interactive": 3,
+        "batch": 1,
+    }
     metrics = h.http.get("/metrics").text
     assert 'newsum_queue_depth{queue="interactive"} 3.0' in metrics
 
@@ -578,7 +581,7 @@ def test_the_api_never_imports_torch_or_transformers() -> None:
 def test_a_keys_glossary_reaches_the_job_under_the_requests_own_terms(h: Harness) -> None:
     from service.auth import KeyStore
 
-    key, _ = KeyStore(h.redis, h.keys).create(
+    key, _ = KeyStore(h.redis, h.layout).create(
         "desk", 60, None, glossary={"嘉兴": "Jiaxing City", "南湖": "South Lake"}
     )
     headers = {"Authorization": f"Bearer {key}"}
@@ -596,7 +599,7 @@ def test_a_keys_glossary_reaches_the_job_under_the_requests_own_terms(h: Harness
 def test_a_keys_glossary_applies_to_its_batches(h: Harness) -> None:
     from service.auth import KeyStore
 
-    key, _ = KeyStore(h.redis, h.keys).create("desk", 60, None, glossary={"嘉兴": "Jiaxing"})
+    key, _ = KeyStore(h.redis, h.layout).create("desk", 60, None, glossary={"嘉兴": "Jiaxing"})
     items = {"items": [{"text": ARTICLE}, {"text": ARTICLE + "。", "options": {"sentences": 2}}]}
     r = h.http.post("/v1/batches", json=items, headers={"X-API-Key": key})
     assert r.status_code == 202, r.text
@@ -674,9 +677,9 @@ def test_html_items_of_a_batch_go_to_the_workers_with_their_place(h: Harness) ->
         (batch_id, 2, True),
     ]
     # Three items to arrive; the API's own token is given back already.
-    assert h.redis.hget(h.keys.batch(batch_id), "planning") == "3"
+    assert h.redis.hget(h.layout.batch(batch_id), "planning") == "3"
     assert h.sent("plan") == []
-    plans = BatchPlans(h.redis, h.keys, ttl_s=60)
+    plans = BatchPlans(h.redis, h.layout, ttl_s=60)
     assert plans.arrive(batch_id, 0, None) is False
     assert plans.arrive(batch_id, 1, None) is False
     assert plans.arrive(batch_id, 2, None) is True  # the worker that sees this sends the plan
@@ -691,7 +694,7 @@ def test_without_chunks_or_grouping_items_are_sent_one_by_one(h: Harness) -> Non
     r = h.http.post("/v1/batches", json={"items": [{"html": page + "<p>二</p>"}], "cluster": False})
     assert r.status_code == 202
     assert h.sent("summary")[-1][0].batch is None
-    assert h.redis.hget(h.keys.batch(r.json()["batch_id"]), "planning") is None
+    assert h.redis.hget(h.layout.batch(r.json()["batch_id"]), "planning") is None
 
 
 def test_batch_clustering_can_be_turned_off(h: Harness) -> None:

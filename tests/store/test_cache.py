@@ -49,7 +49,7 @@ def client(server: EmbeddedRedis) -> redis.Redis:
 
 
 @pytest.fixture
-def keys() -> RedisLayout:
+def layout() -> RedisLayout:
     return RedisLayout(f"t{uuid.uuid4().hex[:8]}")
 
 
@@ -74,30 +74,30 @@ def test_request_key_covers_fingerprint_and_options() -> None:
 
 
 def test_cached_result_comes_back_marked_cached_with_a_ttl(
-    client: redis.Redis, keys: RedisLayout
+    client: redis.Redis, layout: RedisLayout
 ) -> None:
-    cache = ResultCache(client, keys, ttl_s=120)
+    cache = ResultCache(client, layout, ttl_s=120)
     assert cache.get("a") is None
     cache.put(make_result("a"), "a", "b")
     for key in ("a", "b"):
         got = cache.get(key)
         assert got is not None and got.provenance.cached is True
-        assert 0 < client.ttl(keys.result(key)) <= 120
+        assert 0 < client.ttl(layout.result(key)) <= 120
     # What is stored says cached=false: it is the reader who sees it as a cache hit.
     raw = cache.get_raw("a")
     assert raw is not None and '"cached":false' in raw
 
 
-def test_cache_counts_hits_and_misses(client: redis.Redis, keys: RedisLayout) -> None:
-    cache = ResultCache(client, keys, ttl_s=60)
+def test_cache_counts_hits_and_misses(client: redis.Redis, layout: RedisLayout) -> None:
+    cache = ResultCache(client, layout, ttl_s=60)
     cache.count(hit=True)
     cache.count(hit=False)
     cache.count(hit=False)
-    assert client.hgetall(keys.stats) == {"cache_hit": "1", "cache_miss": "2"}
+    assert client.hgetall(layout.stats) == {"cache_hit": "1", "cache_miss": "2"}
 
 
 def test_pipeline_record_round_trips_and_falls_back_to_auto(
-    client: redis.Redis, keys: RedisLayout
+    client: redis.Redis, layout: RedisLayout
 ) -> None:
     info = PipelineInfo(
         profile="offline",
@@ -106,12 +106,12 @@ def test_pipeline_record_round_trips_and_falls_back_to_auto(
         has_translator=False,
         warnings=["no models"],
     )
-    assert read_pipeline(client, keys, "auto") is None
-    publish_pipeline(client, keys, info, also_as=("auto",))
-    assert read_pipeline(client, keys, "offline") == info
+    assert read_pipeline(client, layout, "auto") is None
+    publish_pipeline(client, layout, info, also_as=("auto",))
+    assert read_pipeline(client, layout, "offline") == info
     # A request for a profile no worker names is keyed by what "auto" serves.
-    assert read_pipeline(client, keys, "standard") == info
-    assert 0 < client.ttl(keys.pipeline("auto")) <= PIPELINE_TTL_S
+    assert read_pipeline(client, layout, "standard") == info
+    assert 0 < client.ttl(layout.pipeline("auto")) <= PIPELINE_TTL_S
 
 
 @pytest.mark.parametrize(
@@ -152,10 +152,10 @@ class CountingTranslator:
 
 
 def test_translation_memory_translates_each_sentence_once(
-    client: redis.Redis, keys: RedisLayout
+    client: redis.Redis, layout: RedisLayout
 ) -> None:
     inner = CountingTranslator()
-    memory = TranslationMemory(inner, client, keys, ttl_s=60)
+    memory = TranslationMemory(inner, client, layout, ttl_s=60)
     assert memory.generate(["甲。", "乙。", "甲。"]) == ["EN(甲。)", "EN(乙。)", "EN(甲。)"]
     assert inner.calls == [["甲。", "乙。"]]
     assert memory.generate(["乙。", "丙。"]) == ["EN(乙。)", "EN(丙。)"]
@@ -174,9 +174,9 @@ class ScoringTranslator(CountingTranslator):
         return [ScoredText(f"EN({t})", -0.5 * len(t)) for t in texts]
 
 
-def test_translation_memory_remembers_scores(client: redis.Redis, keys: RedisLayout) -> None:
+def test_translation_memory_remembers_scores(client: redis.Redis, layout: RedisLayout) -> None:
     inner = ScoringTranslator()
-    memory = TranslationMemory(inner, client, keys, ttl_s=60)
+    memory = TranslationMemory(inner, client, layout, ttl_s=60)
     first = memory.generate_scored(["甲。", "乙乙。"])
     assert first == [ScoredText("EN(甲。)", -1.0), ScoredText("EN(乙乙。)", -1.5)]
     again = memory.generate_scored(["乙乙。"])
@@ -185,26 +185,26 @@ def test_translation_memory_remembers_scores(client: redis.Redis, keys: RedisLay
 
 
 def test_translation_memory_without_scores_gives_nan(
-    client: redis.Redis, keys: RedisLayout
+    client: redis.Redis, layout: RedisLayout
 ) -> None:
-    memory = TranslationMemory(CountingTranslator(), client, keys, ttl_s=60)
+    memory = TranslationMemory(CountingTranslator(), client, layout, ttl_s=60)
     (scored,) = memory.generate_scored(["丁。"])
     assert scored.text == "EN(丁。)" and math.isnan(scored.mean_logprob)
     (again,) = memory.generate_scored(["丁。"])
     assert again.text == "EN(丁。)" and math.isnan(again.mean_logprob)
 
 
-def test_translation_memory_is_keyed_by_the_model(client: redis.Redis, keys: RedisLayout) -> None:
-    TranslationMemory(CountingTranslator("r1"), client, keys, ttl_s=60).generate(["甲。"])
+def test_translation_memory_is_keyed_by_the_model(client: redis.Redis, layout: RedisLayout) -> None:
+    TranslationMemory(CountingTranslator("r1"), client, layout, ttl_s=60).generate(["甲。"])
     newer = CountingTranslator("r2")
-    TranslationMemory(newer, client, keys, ttl_s=60).generate(["甲。"])
+    TranslationMemory(newer, client, layout, ttl_s=60).generate(["甲。"])
     assert newer.calls == [["甲。"]]
 
 
-def test_translation_memory_without_redis_still_translates(keys: RedisLayout) -> None:
+def test_translation_memory_without_redis_still_translates(layout: RedisLayout) -> None:
     away = connect_redis("redis://127.0.0.1:1/0")
     inner = CountingTranslator()
-    assert TranslationMemory(inner, away, keys, ttl_s=60).generate(["甲。"]) == ["EN(甲。)"]
+    assert TranslationMemory(inner, away, layout, ttl_s=60).generate(["甲。"]) == ["EN(甲。)"]
 
 
 def test_embedded_redis_refuses_a_second_server_on_the_same_socket(

@@ -37,23 +37,23 @@ def client(server: EmbeddedRedis) -> redis.Redis:
 
 
 @pytest.fixture
-def keys() -> RedisLayout:
+def layout() -> RedisLayout:
     return RedisLayout(f"t{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
-def jobs(client: redis.Redis, keys: RedisLayout) -> JobStore:
-    return JobStore(client, keys, ttl_s=300)
+def jobs(client: redis.Redis, layout: RedisLayout) -> JobStore:
+    return JobStore(client, layout, ttl_s=300)
 
 
 @pytest.fixture
-def cache(client: redis.Redis, keys: RedisLayout) -> ResultCache:
-    return ResultCache(client, keys, ttl_s=300)
+def cache(client: redis.Redis, layout: RedisLayout) -> ResultCache:
+    return ResultCache(client, layout, ttl_s=300)
 
 
 @pytest.fixture
-def batches(client: redis.Redis, keys: RedisLayout) -> BatchStore:
-    return BatchStore(client, keys, ttl_s=300)
+def batches(client: redis.Redis, layout: RedisLayout) -> BatchStore:
+    return BatchStore(client, layout, ttl_s=300)
 
 
 class RecordingSend:
@@ -97,7 +97,9 @@ def submit(
     )
 
 
-def test_a_job_moves_from_queued_to_done_with_timestamps(jobs: JobStore, keys: RedisLayout) -> None:
+def test_a_job_moves_from_queued_to_done_with_timestamps(
+    jobs: JobStore, layout: RedisLayout
+) -> None:
     created = jobs.create("j1", key="k1")
     assert created.state == "queued" and created.created_at.endswith("Z")
     jobs.mark_running("j1", "extract")
@@ -108,7 +110,7 @@ def test_a_job_moves_from_queued_to_done_with_timestamps(jobs: JobStore, keys: R
     jobs.mark_done("j1", result_key="rk", cached=True)
     done = jobs.get("j1")
     assert done is not None and done.finished and done.result_key == "rk" and done.cached
-    assert 0 < jobs.client.ttl(keys.job("j1")) <= 300
+    assert 0 < jobs.client.ttl(layout.job("j1")) <= 300
 
 
 def test_a_failed_job_keeps_its_reason(jobs: JobStore) -> None:
@@ -174,10 +176,10 @@ def test_broker_away_is_transient_and_leaves_no_marker(jobs: JobStore, cache: Re
     assert not retried.attached and len(send.sent) == 1
 
 
-def test_redis_away_is_transient(keys: RedisLayout) -> None:
+def test_redis_away_is_transient(layout: RedisLayout) -> None:
     away = connect_redis("redis://127.0.0.1:1/0")
     with pytest.raises(TransientError, match="Redis"):
-        submit(JobStore(away, keys, 60), ResultCache(away, keys, 60), RecordingSend())
+        submit(JobStore(away, layout, 60), ResultCache(away, layout, 60), RecordingSend())
 
 
 def _batch_with(batches: BatchStore, jobs: JobStore, job_ids: list[str]) -> str:

@@ -225,10 +225,10 @@ class BatchPlans:
     followers."""
 
     def __init__(
-        self, client: redis.Redis, keys: RedisLayout, ttl_s: int, plan_lease_s: int = PLAN_LEASE_S
+        self, client: redis.Redis, layout: RedisLayout, ttl_s: int, plan_lease_s: int = PLAN_LEASE_S
     ) -> None:
         self.client = client
-        self.keys = keys
+        self.layout = layout
         self.ttl_s = ttl_s
         self.plan_lease_s = plan_lease_s
 
@@ -236,12 +236,12 @@ class BatchPlans:
 
     def expect(self, batch_id: str, count: int = 1) -> None:
         """``count`` more items (or the API's adding token) to arrive before the plan."""
-        self.client.hincrby(self.keys.batch(batch_id), "planning", count)
+        self.client.hincrby(self.layout.batch(batch_id), "planning", count)
 
     def close(self, batch_id: str) -> bool:
         """The API gives back its adding token; True if every item had arrived (the
         caller sends the plan)."""
-        left = int(self.client.hincrby(self.keys.batch(batch_id), "planning", -1))
+        left = int(self.client.hincrby(self.layout.batch(batch_id), "planning", -1))
         return left == 0
 
     # --- arrivals -------------------------------------------------------------------
@@ -253,9 +253,9 @@ class BatchPlans:
         left = self.client.eval(
             _ARRIVE,
             3,
-            self.keys.batch_arrived(batch_id),
-            self.keys.batch_prepared(batch_id),
-            self.keys.batch(batch_id),
+            self.layout.batch_arrived(batch_id),
+            self.layout.batch_prepared(batch_id),
+            self.layout.batch(batch_id),
             str(index),
             item.dumps() if item is not None else "",
             str(self.ttl_s),
@@ -263,18 +263,18 @@ class BatchPlans:
         return int(left) == 0 and not self.planned(batch_id)
 
     def items(self, batch_id: str) -> list[PlannedItem]:
-        rows = self.client.hvals(self.keys.batch_prepared(batch_id))
+        rows = self.client.hvals(self.layout.batch_prepared(batch_id))
         return [PlannedItem.loads(row) for row in rows]
 
     def get(self, batch_id: str, indices: Sequence[int]) -> list[PlannedItem | None]:
         if not indices:
             return []
-        rows = self.client.hmget(self.keys.batch_prepared(batch_id), [str(i) for i in indices])
+        rows = self.client.hmget(self.layout.batch_prepared(batch_id), [str(i) for i in indices])
         return [PlannedItem.loads(row) if row else None for row in rows]
 
     def drop(self, batch_id: str, index: int) -> None:
         """Forget an item's article once its job has finished."""
-        self.client.hdel(self.keys.batch_prepared(batch_id), str(index))
+        self.client.hdel(self.layout.batch_prepared(batch_id), str(index))
 
     # --- the plan ---------------------------------------------------------------------
 
@@ -285,7 +285,7 @@ class BatchPlans:
         if self.planned(batch_id):
             return None
         lease = self.client.lock(
-            f"{self.keys.batch(batch_id)}:plan-lease",
+            f"{self.layout.batch(batch_id)}:plan-lease",
             timeout=self.plan_lease_s,
             blocking=False,
             thread_local=False,
@@ -295,19 +295,19 @@ class BatchPlans:
     def finish_plan(self, batch_id: str, lease: Lock) -> None:
         """The batch is planned; its lease goes back, if it is still ours (past its
         time another plan may hold it: that one's lease is left alone)."""
-        self.client.hset(self.keys.batch(batch_id), "planned", "1")
+        self.client.hset(self.layout.batch(batch_id), "planned", "1")
         try:
             lease.release()
         except LockError:
             log.warning("batch %s: the plan's lease had expired before the plan ended", batch_id)
 
     def planned(self, batch_id: str) -> bool:
-        return bool(self.client.hexists(self.keys.batch(batch_id), "planned"))
+        return bool(self.client.hexists(self.layout.batch(batch_id), "planned"))
 
     # --- followers --------------------------------------------------------------------
 
     def follow(self, leader_job: str, follower: Follower) -> None:
-        name = self.keys.job_followers(leader_job)
+        name = self.layout.job_followers(leader_job)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.rpush(name, follower.dumps())
             pipe.expire(name, self.ttl_s)
@@ -315,7 +315,7 @@ class BatchPlans:
 
     def take_followers(self, leader_job: str) -> list[Follower]:
         """The job's followers, each handed out once (whoever takes them finishes them)."""
-        name = self.keys.job_followers(leader_job)
+        name = self.layout.job_followers(leader_job)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.lrange(name, 0, -1)
             pipe.delete(name)

@@ -102,7 +102,7 @@ def summarize_planned_chunk(task: Task, batch_id: str, indices: list[int]) -> No
 
         def work(ctx: WorkerContext, item: PlannedItem = item) -> None:
             ctx.jobs.mark_running(item.job_id, "summarize")
-            ctx.client.hincrby(ctx.keys.stats, "summaries_run", 1)
+            ctx.client.hincrby(ctx.layout.stats, "summaries_run", 1)
             clock = StageClock(ctx, item.job_id)
             summarize_and_store(
                 ctx,
@@ -147,9 +147,9 @@ def summarize_chunk(
     job_ids = [job_id for job_id, _ in wanted.values()]
     with ctx.client.pipeline(transaction=False) as pipe:
         for job_id in job_ids:
-            pipe.hincrby(ctx.keys.job(job_id), "deliveries_together", 1)
+            pipe.hincrby(ctx.layout.job(job_id), "deliveries_together", 1)
             # Which process holds it now, as the failure policy records it.
-            pipe.hset(ctx.keys.job(job_id), "worker_pid", os.getpid())
+            pipe.hset(ctx.layout.job(job_id), "worker_pid", os.getpid())
         tries = pipe.execute()[::2]  # the counts (each hset answers in between)
     if any(int(n) > 1 for n in tries):
         log.warning("batch %s: a joint summary run was cut short; one by one now", batch_id)

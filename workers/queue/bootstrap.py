@@ -74,7 +74,7 @@ class WorkerContext:
     engines: Engines
     info: PipelineInfo
     client: redis.Redis
-    keys: RedisLayout
+    layout: RedisLayout
     jobs: JobStore
     cache: ResultCache
     batches: BatchCoordinator
@@ -119,11 +119,11 @@ def batch_coordinator(
     client: redis.Redis, settings: Settings, *, plan_lease_s: int = PLAN_LEASE_S
 ) -> BatchCoordinator:
     """The batch protocol on this worker's Redis, sending with its Celery app."""
-    keys = redis_layout(settings)
+    layout = redis_layout(settings)
     return BatchCoordinator(
-        BatchStore(client, keys, settings.job_ttl_s),
-        BatchPlans(client, keys, settings.job_ttl_s, plan_lease_s=plan_lease_s),
-        JobStore(client, keys, settings.job_ttl_s),
+        BatchStore(client, layout, settings.job_ttl_s),
+        BatchPlans(client, layout, settings.job_ttl_s, plan_lease_s=plan_lease_s),
+        JobStore(client, layout, settings.job_ttl_s),
         CeleryBatchTasks(_app, QueueConfig.from_settings(settings)),
     )
 
@@ -132,13 +132,13 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
     """Load the engines, wrap the translator in the translation memory, publish the
     pipeline and start its heartbeat. Raises on any failure."""
     settings = config.settings
-    keys = redis_layout(settings)
+    layout = redis_layout(settings)
     client = connect_redis(config.redis_url)
     client.ping()  # Redis away at start is a start-up failure, said plainly
     engines = load_engines(settings, config.profile)
     if engines.translator is not None:
         engines.translator = TranslationMemory(
-            engines.translator, client, keys, ttl_s=settings.cache_ttl_s
+            engines.translator, client, layout, ttl_s=settings.cache_ttl_s
         )
     warm_up(engines, settings)
     info = PipelineInfo(
@@ -149,8 +149,8 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
         warnings=list(engines.warnings),
     )
     aliases = tuple({"auto", config.profile} - {engines.profile})
-    publish_pipeline(client, keys, info, also_as=aliases)
-    _start_heartbeat(client, keys, info, aliases)
+    publish_pipeline(client, layout, info, also_as=aliases)
+    _start_heartbeat(client, layout, info, aliases)
 
     from workers.article.fetch import url_fetcher
 
@@ -161,9 +161,9 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
         engines=engines,
         info=info,
         client=client,
-        keys=keys,
-        jobs=JobStore(client, keys, settings.job_ttl_s),
-        cache=ResultCache(client, keys, settings.cache_ttl_s),
+        layout=layout,
+        jobs=JobStore(client, layout, settings.job_ttl_s),
+        cache=ResultCache(client, layout, settings.cache_ttl_s),
         batches=batch_coordinator(client, settings, plan_lease_s=lease_s),
         queues=QueueConfig.from_settings(settings),
         fetch=url_fetcher(timeout_s=settings.fetch_timeout_s, max_bytes=settings.max_bytes),
@@ -197,13 +197,13 @@ def warm_up(engines: Engines, settings: Settings) -> None:
 
 
 def _start_heartbeat(
-    client: redis.Redis, keys: RedisLayout, info: PipelineInfo, aliases: tuple[str, ...]
+    client: redis.Redis, layout: RedisLayout, info: PipelineInfo, aliases: tuple[str, ...]
 ) -> None:
     def beat() -> None:
         while True:
             time.sleep(PIPELINE_HEARTBEAT_S)
             try:
-                publish_pipeline(client, keys, info, also_as=aliases)
+                publish_pipeline(client, layout, info, also_as=aliases)
             except redis.RedisError as exc:
                 log.warning("could not refresh the pipeline record: %s", exc)
 

@@ -130,14 +130,14 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
     if not url:
         raise ValueError("no Redis URL: set NEWSUM_REDIS_URL (or run `newsum serve`)")
     queues = QueueConfig.from_settings(settings)
-    keys = redis_layout(settings)
+    layout = redis_layout(settings)
     app = Celery("newsum", set_as_current=False)
     app.conf.update(
         broker_url=celery_broker_url(url),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
         broker_transport_options={
-            "global_keyprefix": keys.queue_prefix,
+            "global_keyprefix": layout.queue_prefix,
             "queue_order_strategy": "priority",
             # An unacked task (its worker was killed) is redelivered after this; it
             # must outlast the hard limit, or a long task would run twice.

@@ -59,7 +59,7 @@ def wait_for_redis(ctx: WorkerContext, limit_s: float) -> bool:
 
 def fail(ctx: WorkerContext, job_id: str, error: ErrorBody) -> None:
     ctx.jobs.mark_failed(job_id, error)
-    ctx.client.hincrby(ctx.keys.stats, "jobs_failed", 1)
+    ctx.client.hincrby(ctx.layout.stats, "jobs_failed", 1)
 
 
 def after_job(jobs: JobStore, batches: BatchCoordinator, job_id: str, key: str | None) -> None:
@@ -82,9 +82,9 @@ def guarded(
     the job field counting this step's deliveries (a planned batch item's summarize
     step counts its own, ``deliveries_summarize``)."""
     ctx = context()
-    deliveries = int(ctx.client.hincrby(ctx.keys.job(job_id), counter, 1))
+    deliveries = int(ctx.client.hincrby(ctx.layout.job(job_id), counter, 1))
     # Which process holds it now: the reliability tests kill exactly that worker.
-    ctx.client.hset(ctx.keys.job(job_id), "worker_pid", os.getpid())
+    ctx.client.hset(ctx.layout.job(job_id), "worker_pid", os.getpid())
     limits = ctx.queues
     if deliveries > limits.max_retries + 1 + MAX_LOST_DELIVERIES:
         fail(
@@ -180,7 +180,7 @@ def time_out_job(
             limit=limits.time_limit_s,
         ),
     )
-    jobs.client.hincrby(jobs.keys.stats, "jobs_failed", 1)
+    jobs.client.hincrby(jobs.layout.stats, "jobs_failed", 1)
     after_job(jobs, batches, job_id, key)
 
 

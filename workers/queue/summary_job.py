@@ -29,10 +29,10 @@ def record_stage(
     ``counters`` (events) in the same round trip; a Redis error loses only these."""
     try:
         with ctx.client.pipeline(transaction=False) as pipe:
-            pipe.hincrbyfloat(ctx.keys.stage_seconds, stage, seconds)
-            pipe.hincrby(ctx.keys.stage_count, stage, 1)
+            pipe.hincrbyfloat(ctx.layout.stage_seconds, stage, seconds)
+            pipe.hincrby(ctx.layout.stage_count, stage, 1)
             for event, count in (counters or {}).items():
-                pipe.hincrby(ctx.keys.stats, event, count)
+                pipe.hincrby(ctx.layout.stats, event, count)
             pipe.execute()
     except redis.RedisError:  # numbers are nice to have; the results are not
         pass
@@ -78,7 +78,7 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
     job = SummaryJob.model_validate(payload)
     clock = StageClock(ctx, job_id)
     ctx.jobs.mark_running(job_id, "extract")
-    ctx.client.hincrby(ctx.keys.stats, "summaries_run", 1)
+    ctx.client.hincrby(ctx.layout.stats, "summaries_run", 1)
     clock("extract", 0.05)
     enter_stage(job.article, "extract", job_id)
     prepared = prepare_article(job.article, ctx.settings, fetch=ctx.fetch)

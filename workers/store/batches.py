@@ -52,9 +52,9 @@ class BatchRecord:
 class BatchStore:
     """Batch records, their items and the pending count."""
 
-    def __init__(self, client: redis.Redis, keys: RedisLayout, ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, layout: RedisLayout, ttl_s: int) -> None:
         self.client = client
-        self.keys = keys
+        self.layout = layout
         self.ttl_s = ttl_s
 
     def create(self, batch_id: str, count: int, webhook: str | None = None) -> None:
@@ -62,7 +62,7 @@ class BatchStore:
         fields: dict[str, str | int] = {"count": count, "created_at": now_iso(), "pending": 1}
         if webhook:
             fields["webhook"] = webhook
-        name = self.keys.batch(batch_id)
+        name = self.layout.batch(batch_id)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(name, mapping=fields)  # type: ignore[arg-type]
             pipe.expire(name, self.ttl_s)
@@ -71,7 +71,7 @@ class BatchStore:
     def add_items(self, batch_id: str, items: Sequence[BatchItem]) -> None:
         if not items:
             return
-        name = self.keys.batch_items(batch_id)
+        name = self.layout.batch_items(batch_id)
         blobs = [
             json.dumps(
                 {
@@ -95,9 +95,9 @@ class BatchStore:
         if not job_ids:
             return
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.hincrby(self.keys.batch(batch_id), "pending", len(job_ids))
+            pipe.hincrby(self.layout.batch(batch_id), "pending", len(job_ids))
             for job_id in job_ids:
-                name = self.keys.job_batches(job_id)
+                name = self.layout.job_batches(job_id)
                 pipe.hincrby(name, batch_id, 1)
                 pipe.expire(name, self.ttl_s)
             pipe.execute()
@@ -105,17 +105,17 @@ class BatchStore:
     def _settle(self, batch_id: str, job_id: str) -> bool:
         """Subtract the items of ``batch_id`` waiting on ``job_id``; True if that finished it."""
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.hget(self.keys.job_batches(job_id), batch_id)
-            pipe.hdel(self.keys.job_batches(job_id), batch_id)
+            pipe.hget(self.layout.job_batches(job_id), batch_id)
+            pipe.hdel(self.layout.job_batches(job_id), batch_id)
             waiting, removed = pipe.execute()
         if not removed or not waiting:
             return False
         return self._release(batch_id, int(waiting))
 
     def _release(self, batch_id: str, n: int) -> bool:
-        left = int(self.client.hincrby(self.keys.batch(batch_id), "pending", -n))
+        left = int(self.client.hincrby(self.layout.batch(batch_id), "pending", -n))
         if left == 0:
-            self.client.hsetnx(self.keys.batch(batch_id), "finished_at", now_iso())
+            self.client.hsetnx(self.layout.batch(batch_id), "finished_at", now_iso())
             return True
         return False
 
@@ -133,11 +133,11 @@ class BatchStore:
 
     def job_finished(self, job_id: str) -> list[str]:
         """Called by the worker after a job is done or failed: the batches it finished."""
-        waiting = [str(b) for b in self.client.hkeys(self.keys.job_batches(job_id))]
+        waiting = [str(b) for b in self.client.hkeys(self.layout.job_batches(job_id))]
         return [b for b in waiting if self._settle(b, job_id)]
 
     def get(self, batch_id: str) -> BatchRecord | None:
-        data: dict[str, str] = self.client.hgetall(self.keys.batch(batch_id))  # type: ignore[assignment]
+        data: dict[str, str] = self.client.hgetall(self.layout.batch(batch_id))  # type: ignore[assignment]
         if not data:
             return None
         return BatchRecord(
@@ -150,7 +150,7 @@ class BatchStore:
         )
 
     def items(self, batch_id: str, start: int = 0, stop: int = -1) -> list[BatchItem]:
-        rows = self.client.lrange(self.keys.batch_items(batch_id), start, stop)
+        rows = self.client.lrange(self.layout.batch_items(batch_id), start, stop)
         out = []
         for row in rows:
             data = json.loads(row)
@@ -209,10 +209,10 @@ def batch_results(
             return
         records = jobs.get_many([i.job_id for i in items])
         result_keys = [r.result_key if r and r.state == "done" else None for r in records]
-        wanted = [jobs.keys.result(k) for k in result_keys if k]
+        wanted = [jobs.layout.result(k) for k in result_keys if k]
         found = dict(zip(wanted, jobs.client.mget(wanted), strict=True)) if wanted else {}
         for item, record, rkey in zip(items, records, result_keys, strict=True):
-            raw = found.get(jobs.keys.result(rkey)) if rkey else None
+            raw = found.get(jobs.layout.result(rkey)) if rkey else None
             error = record.error if record else EXPIRED
             if record is not None and record.state == "done" and raw is None:
                 error = ErrorBody(code="expired", message="the result expired (NEWSUM_CACHE_TTL_S)")

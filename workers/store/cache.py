@@ -206,20 +206,20 @@ class PipelineInfo:
 
 
 def publish_pipeline(
-    client: redis.Redis, keys: RedisLayout, info: PipelineInfo, *, also_as: tuple[str, ...] = ()
+    client: redis.Redis, layout: RedisLayout, info: PipelineInfo, *, also_as: tuple[str, ...] = ()
 ) -> None:
     """Record (or refresh) the pipeline a worker serves, under its profile and aliases."""
     blob = info.to_json()
     with client.pipeline(transaction=False) as pipe:
         for profile in (info.profile, *also_as):
-            pipe.set(keys.pipeline(profile), blob, ex=PIPELINE_TTL_S)
+            pipe.set(layout.pipeline(profile), blob, ex=PIPELINE_TTL_S)
         pipe.execute()
 
 
-def read_pipeline(client: redis.Redis, keys: RedisLayout, profile: str) -> PipelineInfo | None:
+def read_pipeline(client: redis.Redis, layout: RedisLayout, profile: str) -> PipelineInfo | None:
     """The pipeline some live worker serves for ``profile`` (``auto`` as fallback), or None."""
     for name in (profile, "auto") if profile != "auto" else ("auto",):
-        raw = client.get(keys.pipeline(name))
+        raw = client.get(layout.pipeline(name))
         if raw:
             return PipelineInfo.from_json(str(raw))
     return None
@@ -231,14 +231,14 @@ def read_pipeline(client: redis.Redis, keys: RedisLayout, profile: str) -> Pipel
 class ResultCache:
     """Finished results by key, each with a TTL (``cache_ttl_s``)."""
 
-    def __init__(self, client: redis.Redis, keys: RedisLayout, ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, layout: RedisLayout, ttl_s: int) -> None:
         self.client = client
-        self.keys = keys
+        self.layout = layout
         self.ttl_s = ttl_s
 
     def get(self, key: str) -> SummaryResult | None:
         """The cached result, marked ``provenance.cached``, or None."""
-        raw = self.client.get(self.keys.result(key))
+        raw = self.client.get(self.layout.result(key))
         if not raw:
             return None
         result = SummaryResult.model_validate_json(str(raw))
@@ -246,7 +246,7 @@ class ResultCache:
         return result
 
     def get_raw(self, key: str) -> str | None:
-        raw = self.client.get(self.keys.result(key))
+        raw = self.client.get(self.layout.result(key))
         return str(raw) if raw else None
 
     def put(self, result: SummaryResult, *keys: str) -> None:
@@ -256,9 +256,9 @@ class ResultCache:
         blob = stored.model_dump_json()
         with self.client.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.set(self.keys.result(key), blob, ex=self.ttl_s)
+                pipe.set(self.layout.result(key), blob, ex=self.ttl_s)
             pipe.execute()
 
     def count(self, hit: bool) -> None:
         """Count a lookup for the hit ratio on /metrics."""
-        self.client.hincrby(self.keys.stats, "cache_hit" if hit else "cache_miss", 1)
+        self.client.hincrby(self.layout.stats, "cache_hit" if hit else "cache_miss", 1)

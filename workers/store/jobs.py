@@ -106,19 +106,19 @@ class JobRecord:
 class JobStore:
     """Create, read and advance job records; hold and release in-flight markers."""
 
-    def __init__(self, client: redis.Redis, keys: RedisLayout, ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, layout: RedisLayout, ttl_s: int) -> None:
         self.client = client
-        self.keys = keys
+        self.layout = layout
         self.ttl_s = ttl_s
 
     def _write(self, job_id: str, fields: dict[str, str | float]) -> None:
-        name = self.keys.job(job_id)
+        name = self.layout.job(job_id)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(name, mapping=fields)  # type: ignore[arg-type]
             pipe.expire(name, self.ttl_s)
             # Announce the change in the same round trip: event streams and ``wait``
             # long-polls wake on it and re-read the record instead of polling.
-            pipe.publish(self.keys.job_updates(job_id), str(fields.get("state", "update")))
+            pipe.publish(self.layout.job_updates(job_id), str(fields.get("state", "update")))
             pipe.execute()
 
     def create(
@@ -151,13 +151,13 @@ class JobStore:
         return JobRecord.from_hash(job_id, {k: str(v) for k, v in fields.items()})
 
     def get(self, job_id: str) -> JobRecord | None:
-        data = self.client.hgetall(self.keys.job(job_id))
+        data = self.client.hgetall(self.layout.job(job_id))
         return JobRecord.from_hash(job_id, data) if data else None  # type: ignore[arg-type]
 
     def get_many(self, job_ids: Sequence[str]) -> list[JobRecord | None]:
         with self.client.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
-                pipe.hgetall(self.keys.job(job_id))
+                pipe.hgetall(self.layout.job(job_id))
             rows = pipe.execute()
         return [
             JobRecord.from_hash(job_id, row) if row else None
@@ -165,7 +165,7 @@ class JobStore:
         ]
 
     def delete(self, job_id: str) -> None:
-        self.client.delete(self.keys.job(job_id))
+        self.client.delete(self.layout.job(job_id))
 
     def mark_running(self, job_id: str, stage: str = "intake") -> None:
         self._write(
@@ -183,7 +183,7 @@ class JobStore:
         self, job_id: str, cluster: dict[str, Any] | None, member_key: str | None = None
     ) -> None:
         """Record (or, with None, forget) the job's place among a batch's near-duplicates."""
-        name = self.keys.job(job_id)
+        name = self.layout.job(job_id)
         if cluster is None:
             self.client.hdel(name, "cluster", "member_key")
             return
@@ -235,7 +235,7 @@ class JobStore:
 
     def claim(self, key: str, job_id: str) -> str | None:
         """Hold the in-flight marker for ``key``; return the holder's job id if another holds it."""
-        name = self.keys.inflight(key)
+        name = self.layout.inflight(key)
         if self.client.set(name, job_id, nx=True, ex=INFLIGHT_TTL_S):
             return None
         holder = self.client.get(name)
@@ -247,11 +247,11 @@ class JobStore:
 
     def take_over(self, key: str, job_id: str) -> None:
         """Replace a stale marker (its job expired or already finished)."""
-        self.client.set(self.keys.inflight(key), job_id, ex=INFLIGHT_TTL_S)
+        self.client.set(self.layout.inflight(key), job_id, ex=INFLIGHT_TTL_S)
 
     def release(self, key: str, job_id: str) -> None:
         """Clear the marker, only if this job still holds it."""
-        self.client.eval(_RELEASE_IF_OURS, 1, self.keys.inflight(key), job_id)
+        self.client.eval(_RELEASE_IF_OURS, 1, self.layout.inflight(key), job_id)
 
 
 @dataclass
@@ -284,7 +284,7 @@ def submit_summary(
     """
     try:
         key = request_digest(article, options, fingerprint)
-        if cache.client.exists(cache.keys.result(key)):
+        if cache.client.exists(cache.layout.result(key)):
             cache.count(hit=True)
             if record_hit:
                 job_id = new_id()
@@ -300,7 +300,7 @@ def submit_summary(
             existing = jobs.get(holder)
             if existing is not None and not existing.finished:
                 jobs.delete(job_id)
-                jobs.client.hincrby(jobs.keys.stats, "single_flight_attached", 1)
+                jobs.client.hincrby(jobs.layout.stats, "single_flight_attached", 1)
                 return Submission(holder, existing.state, key, attached=True)
             # The holder is gone or done: its marker is stale. A just-finished
             # holder may have cached the result meanwhile.
@@ -312,7 +312,7 @@ def submit_summary(
         # Between the cache miss above and the claim, the job that held the key may
         # have finished, cached its result and let go: look again before enqueueing,
         # or identical requests would run twice.
-        if cache.client.exists(cache.keys.result(key)):
+        if cache.client.exists(cache.layout.result(key)):
             # Mark the claimed job done rather than deleting it: another request may
             # already have attached to it.
             jobs.mark_done(job_id, result_key=key, cached=True)

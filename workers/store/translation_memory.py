@@ -44,11 +44,11 @@ class TranslationMemory:
     remembers = True
 
     def __init__(
-        self, inner: TextGenerator, client: redis.Redis, keys: RedisLayout, *, ttl_s: int
+        self, inner: TextGenerator, client: redis.Redis, layout: RedisLayout, *, ttl_s: int
     ) -> None:
         self.inner = inner
         self.client = client
-        self.keys = keys
+        self.layout = layout
         self.ttl_s = ttl_s
         self.fingerprint = translator_fingerprint(inner)
         self.model_id = inner.model_id
@@ -67,7 +67,7 @@ class TranslationMemory:
     def _key(self, text: str, max_new_tokens: int | None) -> str:
         # A length cap changes the output, so it is part of the key.
         material = text if max_new_tokens is None else f"{max_new_tokens}\x00{text}"
-        return self.keys.translation(self.fingerprint, material)
+        return self.layout.translation(self.fingerprint, material)
 
     def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
         """One translation per input, in input order; remembered ones are not recomputed."""
@@ -100,8 +100,8 @@ class TranslationMemory:
             with self.client.pipeline(transaction=False) as pipe:
                 for text, out in fresh.items():
                     pipe.set(self._key(text, max_new_tokens), _encode(out), ex=self.ttl_s)
-                pipe.hincrby(self.keys.stats, "tm_miss", len(missing))
-                pipe.hincrby(self.keys.stats, "tm_hit", len(texts) - len(missing))
+                pipe.hincrby(self.layout.stats, "tm_miss", len(missing))
+                pipe.hincrby(self.layout.stats, "tm_hit", len(texts) - len(missing))
                 pipe.execute()
         except redis.RedisError as exc:
             log.warning("translation memory could not store %d sentences: %s", len(fresh), exc)
