@@ -230,21 +230,25 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key", "").strip() or None
 
 
-def authorize(state: ServiceState, request: Request, access: Access) -> ApiKey | None:
+def authorize(
+    state: ServiceState, request: Request, access: Access, *, key: str | None = None
+) -> ApiKey | None:
     """Who is calling (a key record, or None for anonymous), after the rate check.
 
+    ``key``: a key the request carries elsewhere than the headers (LibreTranslate's
+    ``api_key`` parameter, ``service.libretranslate``); a header key wins over it.
     Raises Unauthorized (401) or RateLimited (429). Runs in a thread (Redis calls).
     """
     store = KeyStore(state.redis, state.layout)
-    given = presented_key(request)
+    given = presented_key(request) or key
     mode = state.settings.anonymous
     if given is not None:
-        key = store.lookup(given)
-        if key is None:
+        record = store.lookup(given)
+        if record is None:
             raise Unauthorized("the API key is unknown or revoked")
         if request.method == "POST":
-            store.take(f"key:{key.key_id}", key.rate_per_min)
-        return key
+            store.take(f"key:{record.key_id}", record.rate_per_min)
+        return record
     if mode == "none" or (mode == "interactive" and access == "batch"):
         what = "batches" if access == "batch" else "this service"
         raise Unauthorized(
@@ -258,9 +262,12 @@ def authorize(state: ServiceState, request: Request, access: Access) -> ApiKey |
     return None
 
 
-def _needs_redis(state: ServiceState, request: Request, access: Access) -> bool:
-    """False when the answer is "anonymous, allowed, no cap": no Redis call, no thread hop."""
-    if presented_key(request) is not None:
+def needs_check(
+    state: ServiceState, request: Request, access: Access, *, key: str | None = None
+) -> bool:
+    """False when the answer is "anonymous, allowed, no cap": no Redis call, no thread hop.
+    ``key``: as for ``authorize``."""
+    if presented_key(request) is not None or key is not None:
         return True
     mode = state.settings.anonymous
     allowed = mode == "all" or (mode == "interactive" and access == "interactive")
@@ -268,7 +275,7 @@ def _needs_redis(state: ServiceState, request: Request, access: Access) -> bool:
 
 
 async def _caller(request: Request, state: ServiceState, access: Access) -> ApiKey | None:
-    if not _needs_redis(state, request, access):
+    if not needs_check(state, request, access):
         return None
     return await run_in_threadpool(authorize, state, request, access)
 

@@ -52,7 +52,17 @@ class TaskQueue(Protocol):
 
     def send_summary(self, job: SummaryJob, job_id: str, queue: str) -> None: ...
 
-    def send_translate(self, texts: list[str], fmt: str, job_id: str, queue: str) -> None: ...
+    def send_translate(
+        self,
+        texts: list[str],
+        fmt: str,
+        job_id: str,
+        queue: str,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        """``options``: the LibreTranslate request's ``glossary`` and ``alternatives``
+        (``workers.queue.libretranslate.request_options``)."""
+        ...
 
     def send_notify_batch(self, batch_id: str, queue: str) -> None: ...
 
@@ -68,8 +78,18 @@ class CeleryQueue:
     def send_summary(self, job: SummaryJob, job_id: str, queue: str) -> None:
         self.app.send_task(TASK_SUMMARIZE, args=[job.model_dump(mode="json"), job_id], queue=queue)
 
-    def send_translate(self, texts: list[str], fmt: str, job_id: str, queue: str) -> None:
-        self.app.send_task(TASK_TRANSLATE, args=[texts, fmt, job_id], queue=queue)
+    def send_translate(
+        self,
+        texts: list[str],
+        fmt: str,
+        job_id: str,
+        queue: str,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        args: list[Any] = [texts, fmt, job_id]
+        if options is not None:
+            args.append(options)
+        self.app.send_task(TASK_TRANSLATE, args=args, queue=queue)
 
     def send_notify_batch(self, batch_id: str, queue: str) -> None:
         self.app.send_task(TASK_NOTIFY_BATCH, args=[batch_id], queue=queue)

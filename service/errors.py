@@ -38,12 +38,34 @@ class NotFound(NewsumError, code="not_found", status=404): ...
 
 
 class LibreTranslateError(Exception):
-    """An error on the LibreTranslate-compatible routes: ``{"error": message}``."""
+    """An error on the LibreTranslate-compatible routes: ``{"error": message}``;
+    429s and 503s carry Retry-After (``retry_after_s``, default RETRY_AFTER_S)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, retry_after_s: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after_s = retry_after_s
+
+
+# LibreTranslate's paths: every error there, whatever raised it, is {"error": message}.
+LIBRETRANSLATE_PATHS = frozenset(
+    {"/translate", "/detect", "/languages", "/translate_file", "/frontend/settings", "/health"}
+)
+
+
+def is_libretranslate_path(path: str) -> bool:
+    return path in LIBRETRANSLATE_PATHS or path.startswith("/download_file/")
+
+
+def libretranslate_response(
+    status: int, message: str, *, retry_after_s: int | None = None
+) -> JSONResponse:
+    """LibreTranslate's error shape; 429s and 503s carry Retry-After."""
+    headers = None
+    if status in (429, 503):
+        headers = {"Retry-After": str(retry_after_s or RETRY_AFTER_S)}
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def status_for(code: str) -> int:
@@ -79,15 +101,20 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every exception to the one JSON shape."""
 
     @app.exception_handler(NewsumError)
-    async def _newsum(_: Request, exc: NewsumError) -> JSONResponse:
+    async def _newsum(request: Request, exc: NewsumError) -> JSONResponse:
+        retry = getattr(exc, "retry_after_s", None)
+        if is_libretranslate_path(request.url.path):
+            return libretranslate_response(exc.http_status, exc.message, retry_after_s=retry)
         return error_response(
             exc.to_body(), exc.http_status, retry_after_s=getattr(exc, "retry_after_s", None)
         )
 
     @app.exception_handler(redis.RedisError)
-    async def _redis(_: Request, exc: redis.RedisError) -> JSONResponse:
+    async def _redis(request: Request, exc: redis.RedisError) -> JSONResponse:
         log.warning("Redis is not answering: %s", exc)
         error = TransientError(f"the job store (Redis) is not answering: {exc}")
+        if is_libretranslate_path(request.url.path):
+            return libretranslate_response(error.http_status, error.message)
         return error_response(error.to_body(), error.http_status)
 
     @app.exception_handler(RequestValidationError)
@@ -105,7 +132,14 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(body)
         if exc.status_code == 413:
             # Starlette's body limit, counted as the body streamed in: our shape, limit named.
-            return body_too_large(request.app.state.newsum.limits.max_body_bytes)
+            return body_too_large(
+                request.app.state.newsum.limits.max_body_bytes,
+                libretranslate=is_libretranslate_path(request.url.path),
+            )
+        if is_libretranslate_path(request.url.path):
+            response = libretranslate_response(exc.status_code, str(exc.detail))
+            response.headers.update(exc.headers or {})
+            return response
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         response = error_response(ErrorBody(code=code, message=str(exc.detail)), exc.status_code)
         # Starlette's own headers, such as a 405's Allow, go out with the error.
@@ -114,12 +148,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LibreTranslateError)
     async def _libre(_: Request, exc: LibreTranslateError) -> JSONResponse:
-        headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None
-        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
+        return libretranslate_response(exc.status, exc.message, retry_after_s=exc.retry_after_s)
 
     @app.exception_handler(Exception)
-    async def _bug(_: Request, exc: Exception) -> JSONResponse:
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
+        if is_libretranslate_path(request.url.path):
+            return libretranslate_response(500, "internal error; see the server log")
         return error_response(
             ErrorBody(code="internal", message="internal error; see the server log")
         )
@@ -133,12 +168,16 @@ def too_large(what: str, size: int, limit: int, variable: str) -> InputTooLarge:
     )
 
 
-def body_too_large(limit: int) -> JSONResponse:
-    """The answer to a request body over NEWSUM_MAX_BODY_BYTES (413, the limit named)."""
+def body_too_large(limit: int, *, libretranslate: bool = False) -> JSONResponse:
+    """The answer to a request body over NEWSUM_MAX_BODY_BYTES (413, the limit named;
+    LibreTranslate's shape on its paths)."""
     error = InputTooLarge(
         f"the request body is over {limit:,} bytes (NEWSUM_MAX_BODY_BYTES)", limit=limit
     )
-    response = error_response(error.to_body(), error.http_status)
+    if libretranslate:
+        response = libretranslate_response(error.http_status, error.message)
+    else:
+        response = error_response(error.to_body(), error.http_status)
     # The rest of the body is not read: the connection cannot carry another request.
     response.headers["Connection"] = "close"
     return response

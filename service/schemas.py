@@ -127,14 +127,41 @@ class BatchView(_Strict):
 
 
 class Language(_Strict):
+    """One entry of LibreTranslate's ``/languages``."""
+
     code: str
     name: str
     targets: list[str]
 
 
 class DetectedLanguage(_Strict):
+    """LibreTranslate's ``detectedLanguage``: confidence 0-100, then the code."""
+
+    confidence: float = Field(ge=0, le=100)
     language: str
-    confidence: float
+
+
+class LanguageName(_Strict):
+    code: str
+    name: str
+
+
+class FrontendLanguages(_Strict):
+    source: LanguageName
+    target: LanguageName
+
+
+class FrontendSettings(_Strict):
+    """LibreTranslate's ``/frontend/settings``."""
+
+    charLimit: int  # LibreTranslate's names
+    frontendTimeout: int
+    apiKeys: bool
+    keyRequired: bool
+    suggestions: bool
+    filesTranslation: bool
+    supportedFilesFormat: list[str]
+    language: FrontendLanguages
 
 
 TranslateFormat = Literal["text", "html"]

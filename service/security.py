@@ -35,7 +35,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import body_too_large
+from service.errors import body_too_large, is_libretranslate_path
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -135,7 +135,8 @@ class BodyLimitInOurShape:
             nonlocal reworded
             if message["type"] == "http.response.start" and _is_plain_413(message):
                 reworded = True
-                await body_too_large(self.limit)(scope, receive, send)
+                libre = is_libretranslate_path(scope.get("path", ""))
+                await body_too_large(self.limit, libretranslate=libre)(scope, receive, send)
             elif not reworded:
                 await send(message)
 

@@ -334,6 +334,19 @@ class CTranslate2Engine:
             for tokens, score in zip(outputs, scores, strict=True)
         ]
 
+    def generate_n_best(
+        self, texts: Sequence[str], n: int, *, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
+        """The ``n`` best outputs of each input, best first, in input order: beam
+        search with at least ``n`` beams (``num_hypotheses=n``)."""
+        if n < 1:
+            raise ValueError(f"n must be ≥ 1, got {n}")
+        if not texts:
+            return []
+        beams = max(int(self._options["beam_size"]), n)
+        results = self._results(texts, max_new_tokens, beam_size=beams, num_hypotheses=n)
+        return [[self._tokenizer.decode(list(h)) for h in r.hypotheses] for r in results]
+
     def _translate(
         self,
         texts: Sequence[str],
@@ -345,6 +358,16 @@ class CTranslate2Engine:
         is filled with each output's mean token log-probability, in input order."""
         if not texts:
             return []
+        results = self._results(texts, max_new_tokens, return_scores=scores is not None)
+        if scores is not None:
+            # CTranslate2 4.8 divides the score by the output length (length
+            # penalty 1): it is the mean token log-probability already.
+            scores[:] = [float(result.scores[0]) for result in results]
+        return [list(result.hypotheses[0]) for result in results]
+
+    def _results(self, texts: Sequence[str], max_new_tokens: int | None, **extra: Any) -> list[Any]:
+        """``translate_batch``'s results, in input order; ``extra`` options go over
+        the engine's decoding options."""
         encoded = [self._tokenizer.tokens(text) for text in texts]
         for index, ids in enumerate(encoded):
             if len(ids) > self.max_input_tokens:
@@ -352,7 +375,7 @@ class CTranslate2Engine:
                     f"input {index} is {len(ids)} tokens, over {self.model_id}'s window of "
                     f"{self.max_input_tokens}: split it first (models.chunking)"
                 )
-        options = dict(self._options)
+        options = {**self._options, **extra}
         if max_new_tokens is not None:
             options["max_decoding_length"] = max_new_tokens
         if "min_decoding_length" in options and "max_decoding_length" in options:
@@ -371,20 +394,12 @@ class CTranslate2Engine:
             batch_type="tokens",
             # The window is checked above; never a silent cut.
             max_input_length=0,
-            return_scores=scores is not None,
             **options,
         )
-        outputs: list[list[str]] = [[] for _ in texts]
-        mean_logprobs = [0.0] * len(texts)
+        ordered: list[Any] = [None] * len(texts)
         for index, result in zip(order, results, strict=True):
-            outputs[index] = list(result.hypotheses[0])
-            if scores is not None:
-                # CTranslate2 4.8 divides the score by the output length (length
-                # penalty 1): it is the mean token log-probability already.
-                mean_logprobs[index] = float(result.scores[0])
-        if scores is not None:
-            scores[:] = mean_logprobs
-        return outputs
+            ordered[index] = result
+        return ordered
 
 
 def ct2_problem(path: Path) -> str | None:

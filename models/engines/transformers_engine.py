@@ -165,11 +165,31 @@ class TransformersEngine:
         (``models.engines.base.ScoredGenerator``)."""
         return self._run(texts, max_new_tokens, scored=True)
 
-    def _run(
-        self, texts: Sequence[str], max_new_tokens: int | None, *, scored: bool
-    ) -> list[ScoredText]:
+    def generate_n_best(
+        self, texts: Sequence[str], n: int, *, max_new_tokens: int | None = None
+    ) -> list[list[str]]:
+        """The ``n`` best outputs of each input, best first, in input order: beam
+        search with at least ``n`` beams (``num_return_sequences=n``). Beam outputs
+        can repeat once decoded; callers drop duplicates."""
+        if n < 1:
+            raise ValueError(f"n must be ≥ 1, got {n}")
         if not texts:
             return []
+        encoded = self._encode(texts)
+        kwargs = dict(self.generation)
+        if max_new_tokens is not None:
+            kwargs["max_new_tokens"] = max_new_tokens
+        kwargs["num_beams"] = max(int(kwargs.get("num_beams", 1)), n)
+        kwargs["num_return_sequences"] = n
+        outputs: list[list[str]] = [[] for _ in texts]
+        for batch in self._batches([len(ids) for ids in encoded]):
+            decoded = self._generate_batch([encoded[i] for i in batch], kwargs)
+            for j, index in enumerate(batch):
+                outputs[index] = [out.text for out in decoded[j * n : (j + 1) * n]]
+        return outputs
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each input; ValueError for one over the window."""
         encoded: list[list[int]] = self._tokenizer(list(texts))["input_ids"]
         for index, ids in enumerate(encoded):
             if len(ids) > self.max_input_tokens:
@@ -177,6 +197,14 @@ class TransformersEngine:
                     f"input {index} is {len(ids)} tokens, over {self.model_id}'s window of "
                     f"{self.max_input_tokens}: split it first (models.chunking)"
                 )
+        return encoded
+
+    def _run(
+        self, texts: Sequence[str], max_new_tokens: int | None, *, scored: bool
+    ) -> list[ScoredText]:
+        if not texts:
+            return []
+        encoded = self._encode(texts)
         kwargs = dict(self.generation)
         if max_new_tokens is not None:
             kwargs["max_new_tokens"] = max_new_tokens
@@ -224,7 +252,7 @@ class TransformersEngine:
                 **extra,
             )
             sequences = generated.sequences if scored else generated
-            means = self._mean_logprobs(generated) if scored else [0.0] * len(batch_ids)
+            means = self._mean_logprobs(generated) if scored else [0.0] * len(sequences)
         decoded: list[str] = self._tokenizer.batch_decode(sequences, skip_special_tokens=True)
         return [ScoredText(t.strip(), m) for t, m in zip(decoded, means, strict=True)]
 

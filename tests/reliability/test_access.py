@@ -157,11 +157,13 @@ def test_the_anonymous_setting_all_and_none(private_redis: RedisProcess) -> None
         ("POST", "/v1/summaries"),
         ("GET", "/v1/jobs/abc"),
         ("GET", "/v1/batches/abc"),
-        ("POST", "/translate"),
     ]:
         r = nobody.http.request(method, path, json={"text": article(3), "q": "你好"})
         assert r.status_code == 401, (path, r.text)
         assert "NEWSUM_ANONYMOUS=none" in r.json()["error"]["message"]
+    # LibreTranslate's routes answer as LibreTranslate does (service.libretranslate).
+    r = nobody.http.post("/translate", json={"q": "你好", "source": "zh", "target": "en"})
+    assert r.status_code == 400 and "NEWSUM_ANONYMOUS=none" in r.json()["error"], r.text
     for path in ("/healthz", "/", "/openapi.json"):
         assert nobody.http.get(path).status_code == 200, path
     key = nobody.key()

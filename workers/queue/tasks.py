@@ -31,7 +31,7 @@ from workers.queue.celery_app import (
     TASK_TRANSLATE,
 )
 from workers.queue.failure import TRANSIENT, backoff, batch_place, guarded, on_task_failure
-from workers.queue.libretranslate import translate_texts
+from workers.queue.libretranslate import request_options, translate_request, translate_texts
 from workers.queue.summary_job import run_summary_job
 from workers.queue.webhooks import notify_batch
 
@@ -71,10 +71,19 @@ def register_tasks(app: Celery) -> None:
         summarize_planned_chunk(self, batch_id, [int(i) for i in indices])
 
     @app.task(name=TASK_TRANSLATE, bind=True, max_retries=None)
-    def translate(self: Task, texts: list[str], fmt: str, job_id: str) -> None:
+    def translate(
+        self: Task, texts: list[str], fmt: str, job_id: str, options: dict[str, Any] | None = None
+    ) -> None:
         def work(ctx: WorkerContext) -> None:
             ctx.jobs.mark_running(job_id, "translate")
-            ctx.jobs.mark_done(job_id, result=translate_texts(list(texts), fmt, ctx.engines))
+            if options is None:  # sent by an API without options: the plain list
+                result: object = translate_texts(list(texts), fmt, ctx.engines)
+            else:
+                glossary, alternatives = request_options(options)
+                result = translate_request(
+                    list(texts), fmt, ctx.engines, glossary=glossary, alternatives=alternatives
+                )
+            ctx.jobs.mark_done(job_id, result=result)
 
         guarded(self, job_id, None, work)
 
