@@ -6,6 +6,7 @@
      │   ├─ InputTooLarge       too_large         413   (carries the limit)
      │   ├─ UndecodableInput    undecodable       422
      │   ├─ NotChinese          not_chinese       422
+     │   ├─ NoArticle           no_article        422   (the page's text is no article)
      │   ├─ InvalidRequest      invalid_request   422
      │   └─ UnsafeURL           unsafe_url        422
      ├─ FetchFailed             fetch_failed      502   (the page could not be fetched)
@@ -63,6 +64,11 @@ class UndecodableInput(InputError, code="undecodable"): ...
 
 
 class NotChinese(InputError, code="not_chinese"): ...
+
+
+class NoArticle(InputError, code="no_article", status=422):
+    """No candidate body of a page passed the extraction's quality gate
+    (``workers.article.gate``); the message says what the page's text is."""
 
 
 class InvalidRequest(InputError, code="invalid_request"): ...

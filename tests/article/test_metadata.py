@@ -8,6 +8,7 @@ from workers.article.metadata import (
     clean_name,
     is_byline_line,
     merge_people,
+    name_parts,
     normalize_date,
     parse_byline,
     parse_inline_credits,
@@ -106,3 +107,112 @@ def test_merge_people_drops_contained_names() -> None:
         "青网校园崔宁宁",
         "王辉",
     ]
+
+
+# ---------------------------------------------------------------- people, not outlets
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Outlets and channels in author fields (issue 13: 参考消息, 新浪科技).
+        "参考消息",
+        "新浪科技",
+        "网易财经",
+        "商讯",
+        "澎湃新闻·澎湃号·政务",
+        "AFP",
+        "CGTN",
+        "China Daily",
+        # Placeholders: compiled, from the web, the desk, this paper, anonymous.
+        "整合",
+        "网络整理",
+        "编辑部",
+        "本报",
+        "综合",
+        "本报综合",
+        "佚名",
+        "小编",
+    ],
+)
+def test_clean_name_rejects_outlets_and_placeholders(raw: str) -> None:
+    assert clean_name(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["裘建锋", "买买提·艾力", "John Smith", "Ada Lovelace", "春春"])
+def test_clean_name_keeps_people(raw: str) -> None:
+    assert clean_name(raw) == raw
+
+
+@pytest.mark.parametrize(
+    ("line", "authors", "editors"),
+    [
+        ("作者：参考消息 网络整理", [], []),
+        ("来源：新浪科技 作者：新浪科技", [], []),
+        ("作者：整合 编辑：编辑部", [], []),
+        # A Latin name written with a space is one person; Chinese names so written are several.
+        ("责任编辑：Ada Lovelace", [], ["Ada Lovelace"]),
+        ("编辑：John Smith 王五", [], ["John Smith", "王五"]),
+        ("作者：Mary Lee and John Smith", ["Mary Lee", "John Smith"], []),
+        ("记者 张三 李四", ["张三", "李四"], []),
+    ],
+)
+def test_byline_people_are_people(line: str, authors: list[str], editors: list[str]) -> None:
+    byline = parse_byline(line)
+    assert (byline.authors, byline.editors) == (authors, editors)
+
+
+def test_name_parts_keep_latin_names_whole() -> None:
+    assert name_parts("John Smith 张三 李四、Mary Lee") == [
+        "John Smith",
+        "张三",
+        "李四",
+        "Mary Lee",
+    ]
+
+
+# ---------------------------------------------------------------- image credits
+
+
+@pytest.mark.parametrize(
+    ("line", "photo", "authors", "outlet"),
+    [
+        ("图片来源：摄图网", ["摄图网"], [], None),
+        ("（图片来源：视觉中国 记者 张三 摄）", ["视觉中国", "张三"], [], None),
+        ("新华社记者 李贺 摄", ["李贺"], [], None),
+        ("（刘通摄）", ["刘通"], [], None),
+        ("文/王五 图/李四", ["李四"], ["王五"], None),
+        ("摄影/张艳 编辑/苏芳", ["张艳"], [], None),
+        ("视觉中国供图", ["视觉中国"], [], None),
+        ("来源：视觉中国", ["视觉中国"], [], None),
+        ("2019-09-07 来源：每日经济新闻 图/pixabay", ["pixabay"], [], "每日经济新闻"),
+        ("图片来源：网络", [], [], None),
+    ],
+)
+def test_image_credits_are_not_authors_or_outlet(
+    line: str, photo: list[str], authors: list[str], outlet: str | None
+) -> None:
+    byline = parse_byline(line)
+    assert byline.photo_credits == photo
+    assert byline.authors == authors
+    assert byline.outlet == outlet
+
+
+def test_image_credit_lines_leave_the_body() -> None:
+    assert is_byline_line("图片来源：摄图网")
+    assert is_byline_line("（新华社记者 李贺 摄）")
+    # Words that only contain the markers are not credits.
+    assert parse_byline("地图：张三").photo_credits == []
+    assert parse_byline("本片拍摄 张三").photo_credits == []
+
+
+def test_inline_image_credit_in_a_sentence() -> None:
+    found = parse_inline_credits("图为启动仪式现场。（新华社记者 李贺 摄）")
+    assert found.photo_credits == ["李贺"]
+    assert found.authors == []
+
+
+def test_placeholder_outlets_name_no_outlet() -> None:
+    assert parse_byline("来源：网络").outlet is None
+    assert parse_byline("来源：本站原创").outlet is None
+    assert parse_byline("来源：新京报").outlet == "新京报"

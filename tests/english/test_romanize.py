@@ -70,13 +70,14 @@ def test_romanize_place(place: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kind", "expected"),
     [
-        ("嘉兴", None, "Jiāxīng"),
+        ("嘉兴", "place", "Jiāxīng"),
+        ("北京", None, "Běijīng"),  # a known place is capitalized without a kind
         ("主题", None, "zhǔtí"),
         ("长三角", None, "Chángsānjiǎo"),
         ("长三角", "place", "Chángsānjiǎo"),
         ("厦门", "place", "Xiàmén"),
         ("浙江省", None, "Zhèjiāng Shěng"),
-        ("西安", None, "Xī'ān"),
+        ("西安", "place", "Xī'ān"),
         ("裘建锋", "person", "Qiú Jiànfēng"),
         ("曾国藩", "person", "Zēng Guófān"),
         ("单雄信", "person", "Shàn Xióngxìn"),

@@ -134,3 +134,97 @@ def test_jieba_loads_lazily_and_quietly() -> None:
     assert out.stdout.strip() == "[0]"
     assert "Building prefix dict" not in out.stderr
     assert "Loading model" not in out.stderr
+
+
+# ---------------------------------------------------------------- the lead-anchored brief
+# Articles written here, in the styles of two kinds of site: a portal story that
+# opens with a photo caption and a credit, and a commentary account that opens
+# with a one-line teaser before the news.
+
+PORTAL = [
+    ("江滨公园改造完工。", 0),
+    ("视觉中国 资料", 0),
+    ("（原标题：江滨公园改造完工 周末迎来首批市民）", 1),
+    ("滨江区江滨公园改造工程日前全部完工，公园于本周六重新向市民开放，新增步道三公里。", 2),
+    ("改造工程历时八个月，总投资约一点二亿元，由区城建集团负责实施。", 2),
+    ("公园新增的步道沿江而建，连接了三个社区和两所学校，方便居民晨练和通勤。", 3),
+    ("不少市民表示，改造后的公园环境更好了，周末愿意带孩子来散步。", 4),
+    ("区城建集团表示，下一步将对公园周边道路进行提升改造，预计明年完工。", 5),
+]
+PORTAL_TITLE = "江滨公园改造完工 周末迎来首批市民"
+
+COMMENTARY = [
+    ("西方世界的一些人最近又开始坐不住了。", 0),
+    ("昨天，六个国家的十二名议员宣布成立一个新的联盟，号称要协调对华政策。", 1),
+    ("据了解，这个联盟目前没有任何正式的机构和预算，成员多为各国议会中的边缘人物。", 2),
+    ("分析人士指出，这类联盟往往声势大于实质，难以对各国政府的政策产生真正影响。", 3),
+    ("外交部发言人在例行记者会上回应称，奉劝有关议员尊重事实，停止干涉别国内政。", 4),
+]
+COMMENTARY_TITLE = "十二名议员成立新联盟 外交部回应"
+
+
+def _split(article: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    return [s for s, _ in article], [p for _, p in article]
+
+
+@pytest.mark.parametrize(
+    ("article", "title", "lead"),
+    [(PORTAL, PORTAL_TITLE, 3), (COMMENTARY, COMMENTARY_TITLE, 1)],
+)
+def test_the_lead_is_kept_past_captions_credits_and_teasers(
+    ranker: TextRankRanker, article: list[tuple[str, int]], title: str, lead: int
+) -> None:
+    sentences, paragraphs = _split(article)
+    assert ranker.rank(sentences, 1, paragraphs=paragraphs, title=title) == [lead]
+    picked = ranker.rank(sentences, 3, paragraphs=paragraphs, title=title)
+    assert lead in picked and min(picked) == lead, "nothing before the lead is picked"
+    # Without the headline the teaser is not recognised, but captions and credits still go.
+    assert ranker.rank(sentences, 1, paragraphs=paragraphs) == [3 if article is PORTAL else 0]
+
+
+def test_the_lead_paragraph_comes_before_later_topic_sentences(ranker: TextRankRanker) -> None:
+    sentences, paragraphs = _split(PORTAL)
+    # A third sentence in the lead paragraph (导语): it goes before the next
+    # paragraph's opening sentence, which it would not without the bonus.
+    sentences.insert(5, "工程包括绿化提升、照明改造和停车场扩建三项内容，全部按期完成。")
+    paragraphs.insert(5, 2)
+    assert ranker.rank(sentences, 3, paragraphs=paragraphs, title=PORTAL_TITLE) == [3, 4, 5]
+    no_bonus = TextRankRanker(lead_paragraph_weight=0.0)
+    assert no_bonus.rank(sentences, 3, paragraphs=paragraphs, title=PORTAL_TITLE) != [3, 4, 5]
+
+
+def test_the_headline_pulls_a_sentence_forward() -> None:
+    sentences, paragraphs = _split(PORTAL)
+    echo = [*sentences, "江滨公园改造完工后，周末迎来首批市民，现场十分热闹。"]
+    echo_paragraphs = [*paragraphs, 6]
+    title_heavy = TextRankRanker(title_weight=5.0)
+    assert 8 in title_heavy.rank(echo, 2, paragraphs=echo_paragraphs, title=PORTAL_TITLE)
+    assert 8 not in title_heavy.rank(echo, 2, paragraphs=echo_paragraphs)
+
+
+def test_redundancy_is_removed(ranker: TextRankRanker) -> None:
+    sentences, paragraphs = _split(PORTAL)
+    # The same news again, reworded a little, right after the lead.
+    again = "滨江区江滨公园改造工程日前全部完工，公园将于本周六重新向市民开放，新增步道三公里。"
+    sentences.insert(4, again)
+    paragraphs.insert(4, 2)
+    picked = ranker.rank(sentences, 3, paragraphs=paragraphs, title=PORTAL_TITLE)
+    assert 3 in picked and 4 not in picked
+    # Either guard alone keeps it out; with neither it is picked (it sits in the lead paragraph).
+    no_guard = TextRankRanker(redundancy=0.0, duplicate_overlap=1.01)
+    assert 4 in no_guard.rank(sentences, 3, paragraphs=paragraphs, title=PORTAL_TITLE)
+    mmr_only = TextRankRanker(redundancy=3.0, duplicate_overlap=1.01)
+    assert 4 not in mmr_only.rank(sentences, 3, paragraphs=paragraphs, title=PORTAL_TITLE)
+
+
+def test_paragraphs_must_match_the_sentences(ranker: TextRankRanker) -> None:
+    with pytest.raises(ValueError, match="paragraph"):
+        ranker.rank(["第一句话说的是新闻的主要内容。", "第二句话。"], 1, paragraphs=[0])
+
+
+def test_side_sentences_only_fill_in_at_the_end(ranker: TextRankRanker) -> None:
+    sentences, paragraphs = _split(PORTAL)
+    everything = ranker.rank(sentences, len(sentences), paragraphs=paragraphs, title=PORTAL_TITLE)
+    assert everything == list(range(len(sentences)))
+    five = ranker.rank(sentences, 5, paragraphs=paragraphs, title=PORTAL_TITLE)
+    assert not {0, 1, 2} & set(five)

@@ -3,8 +3,11 @@
 A block is a paragraph-level piece with its share of link text and the class/id
 hints of its ancestors. The *core* is the element holding the most direct
 paragraph text; blocks outside it survive only if they read like article
-sentences and carry no ad/related hint. What survives goes through the line
-rules of ``workers.article.boilerplate``.
+sentences and carry no ad/related hint. Inside it, boxes set into the article
+go too: a container that opens with a "related / recommended" label
+(延伸·推荐, 相关阅读, 往期推荐 …) and a container whose class or id says ad or
+promo. What survives goes through the line rules of
+``workers.article.boilerplate``.
 """
 
 from __future__ import annotations
@@ -91,6 +94,28 @@ _NOISE_TOKENS = {
     "qrcode",
     "weixin",
 }
+# Class/id tokens of a box set into the article itself (checked below the core).
+_ASIDE_TOKENS = {
+    "ad",
+    "ads",
+    "adv",
+    "advert",
+    "advertisement",
+    "promo",
+    "promotion",
+    "sponsor",
+    "sponsored",
+    "recommend",
+    "recom",
+    "related",
+    "relate",
+}
+# The label that opens a box of related or recommended stories.
+_BOX_LABEL = re.compile(
+    r"^[【\[]?\s*(?:延伸\s*[·•]?\s*(?:推荐|阅读)|相关(?:阅读|新闻|推荐|文章|报道)|推荐阅读|"
+    r"热点推荐|热门推荐|精彩推荐|猜你喜欢|往期(?:推荐|回顾|精选)|更多精彩|广告|推广)"
+    r"\s*[】\]]?\s*[:：>》]*$"
+)
 _CAPTION_TOKENS = {"caption", "pic-info", "img-info", "picinfo", "imgtxt", "pictext"}
 # Stands for <br> while text is gathered: newlines in HTML source are only whitespace.
 BREAK = "\u2028"
@@ -215,8 +240,12 @@ def _core_element(blocks: list[_Block]) -> Any:
 
 def body_from_blocks(blocks: list[_Block], removed: list[str], headlines: list[str]) -> list[str]:
     core = _core_element(blocks)
+    asides = _asides(blocks, core)
     kept: list[str] = []
     for block in blocks:
+        if any(block.element is box or _is_ancestor(box, block.element) for box in asides):
+            removed.append(block.text)
+            continue
         inside = core is not None and (block.element is core or _is_ancestor(core, block.element))
         # A caption inside an image box goes; one set in the article's own flow stays
         # (sites write "图注：…" paragraphs that read as part of the story).
@@ -236,6 +265,39 @@ def body_from_blocks(blocks: list[_Block], removed: list[str], headlines: list[s
             continue
         kept.append(block.text)
     return clean_lines(kept, removed, headlines)
+
+
+def _asides(blocks: list[_Block], core: Any) -> list[Any]:
+    """Boxes set into the article: labelled related-story boxes, ad/promo containers."""
+    if core is None:
+        return []
+    boxes: list[Any] = []
+    for block in blocks:
+        path = _path_below(core, block.element)
+        if not path:
+            continue
+        promo = next((e for e in path if _element_hints(e) & _ASIDE_TOKENS), None)
+        if promo is not None:
+            boxes.append(promo)
+            continue
+        # path[0] is the core's child holding the block: a box when the label opens it.
+        box = path[0]
+        if (
+            _BOX_LABEL.match(block.text)
+            and box is not block.element
+            and squash(box.text_content()).startswith(block.text)
+        ):
+            boxes.append(box)
+    return boxes
+
+
+def _path_below(core: Any, element: Any) -> list[Any]:
+    """The elements from the core's child down to ``element``; [] when it is not below the core."""
+    path = []
+    while element is not None and element is not core:
+        path.append(element)
+        element = element.getparent()
+    return list(reversed(path)) if element is core else []
 
 
 def _is_ancestor(ancestor: Any, element: Any) -> bool:

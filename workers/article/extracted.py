@@ -9,11 +9,18 @@ so that neither has to import the other for it. ``PageMetadata`` is shared with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
 class PageMetadata:
-    """What a page says about its article: title, date, outlet, bylines, what was cut."""
+    """What a page says about its article: title, date, outlet, bylines, what was cut.
+
+    ``photo_credits``: who the page credits for its pictures (摄影/图片来源/… 摄), kept
+    apart from the authors and the outlet. ``metadata_warnings``: what the reader could
+    not establish ("the page shows no publication date"); ``workers.pipeline`` adds them
+    to the result's warnings.
+    """
 
     title: str | None = None
     published: str | None = None
@@ -22,6 +29,8 @@ class PageMetadata:
     editors: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     url: str | None = None
+    photo_credits: list[str] = field(default_factory=list)
+    metadata_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -29,3 +38,6 @@ class ExtractedArticle(PageMetadata):
     """An article's clean body and what the page says about it."""
 
     text: str = field(kw_only=True)
+    # Which extractor's body was kept, and every candidate's score (``workers.article.gate``):
+    # the contract's ``Extraction`` as a plain dict, so that prepared articles stay JSON.
+    extraction: dict[str, Any] | None = field(default=None, kw_only=True)

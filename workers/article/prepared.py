@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from workers.article.extracted import PageMetadata
 
@@ -17,3 +18,5 @@ class PreparedArticle(PageMetadata):
     language: str = field(kw_only=True)
     original_text: str | None = field(default=None, kw_only=True)
     warnings: list[str] = field(default_factory=list, kw_only=True)
+    # The contract's ``Extraction`` as a plain dict (batch plans store prepared articles as JSON).
+    extraction: dict[str, Any] | None = field(default=None, kw_only=True)

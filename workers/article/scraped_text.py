@@ -13,13 +13,18 @@ The rules, none tied to one site:
   and the one or two short lines above the byline are the headline and sub-headline,
   stopping at anything that looks like navigation;
 * everything outside that span is boilerplate and goes to ``removed``, and so do
-  credit lines, copyright/ICP lines and "更多" links found inside it.
+  credit lines, copyright/ICP lines and "更多" links found inside it;
+* site disclaimers, WeChat account tails, promo calls and share strips are never
+  body (``workers.article.boilerplate.is_site_boilerplate``, shared with the HTML
+  extractor).
 """
 
 from __future__ import annotations
 
 import re
 
+from workers.article.boilerplate import is_site_boilerplate
+from workers.article.dateline import footer_date
 from workers.article.extracted import ExtractedArticle
 from workers.article.metadata import (
     is_byline_line,
@@ -34,9 +39,24 @@ _SENTENCE = re.compile(r"[。！？!?；;，,、：:]")
 _NAV = re.compile(
     r"您当前的位置|当前位置|您的位置|所在位置|>>|»|首页\s*[>›]|[>›]\s*正文|\s\|\s|^\S{1,6}(?:\s+\S{1,6}){3,}$"
 )
+# Footer lines naming who runs the site, on a short line without sentence
+# punctuation: a role and the centre, office or company that fills it
+# ("主办：山西省人民政府办公厅", "共青团中央网络影视中心承办", "技术支持：××软件公司"),
+# or a line that is only the name of a news, information or media centre
+# ("嘉兴市南湖区新闻信息中心", "××县融媒体中心"). An event's organizer in a
+# report ("主办单位：中国地理学会") names no centre or office and stays.
+_OPERATOR_ROLE = r"(?:主办|承办|协办|主管|运营|运维|维护|技术支持)"
+_OPERATOR_BODY = r"(?:中心|办公室|办公厅|宣传部|网信办|报社|杂志社|电视台|网站|网|公司)"
+SITE_OPERATOR = (
+    r"^(?=[^。！？!?]{2,80}$)(?:"
+    rf".*{_OPERATOR_ROLE}(?:单位|方)?\s*[:：].*{_OPERATOR_BODY}"
+    rf"|.*{_OPERATOR_BODY}\s*{_OPERATOR_ROLE}"
+    r"|[^\s，,、：:]{0,30}(?:新闻|信息|网络|网信|融媒体|传媒|媒体)[^\s，,、：:]{0,8}中心\s*$)"
+)
 _FOOTER = re.compile(
-    r"版权所有|版权声明|保留所有|Copyright|©|ICP备|ICP证|公网安备|批准文号|新闻信息中心|"
-    r"网站介绍|广告服务|联系方式|法律声明|关于我们|网站地图|违法和不良信息|举报电话|未经.{0,10}(?:授权|许可)"
+    r"版权所有|版权声明|保留所有|Copyright|©|ICP备|ICP证|公网安备|批准文号|"
+    r"网站介绍|广告服务|联系方式|法律声明|关于我们|网站地图|违法和不良信息|举报电话|未经.{0,10}(?:授权|许可)|"
+    + SITE_OPERATOR
 )
 _MORE = re.compile(
     r"^(?:更多|更多>>|more|MORE|查看更多|点击查看更多|返回顶部|打印|关闭|关闭窗口|分享到?)\s*[>》]*$"
@@ -54,6 +74,7 @@ def _is_paragraph(line: str) -> bool:
         and bool(_SENTENCE.search(line))
         and not _FOOTER.search(line)
         and not _NAV.search(line)
+        and not is_site_boilerplate(line)
     )
 
 
@@ -73,6 +94,7 @@ def _is_boilerplate(line: str) -> bool:
         or _MORE.match(line)
         or _LABEL.match(line)
         or is_byline_line(line)
+        or is_site_boilerplate(line)
     )
 
 
@@ -121,13 +143,20 @@ def clean_scraped_text(text: str) -> ExtractedArticle:
     bylines += [parse_inline_credits(line) for line in kept[:2]]
     editors = merge_people(*(b.editors for b in bylines))
     authors = [a for a in merge_people(*(b.authors for b in bylines)) if a not in editors]
+    # The header's and body's credit lines date the article, else a dated line closing
+    # it; never a related list after it (workers.article.dateline).
+    in_footer = set(footer)
+    dated = (
+        b.published for line, b in zip(credits, bylines, strict=False) if line not in in_footer
+    )
     return ExtractedArticle(
         text="\n\n".join(kept),
         title=title,
-        published=next((b.published for b in bylines if b.published), None),
+        published=next((d for d in dated if d), None) or footer_date(footer),
         outlet=next((b.outlet for b in bylines if b.outlet), None),
         authors=authors,
         editors=editors,
+        photo_credits=merge_people(*(b.photo_credits for b in bylines)),
         removed=removed,
     )
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from workers.contract import NumberCheck
-from workers.english.romanize import COMMON_SURNAMES, KNOWN_PLACES, romanize_name, romanize_place
+from workers.english.romanize import KNOWN_PLACES, romanize_name, romanize_place
+from workers.english.surnames import COMMON_SURNAMES
 
 _CAPITALIZED = re.compile(r"\b[A-Z][a-zà-üāēīōūǎěǐǒǔǖǘǚǜ]+(?:['’-][A-Za-zà-ü]+)*\b")
 _MAX_SPAN = 4

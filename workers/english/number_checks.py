@@ -12,10 +12,13 @@ Report strings: an unsupported item is the English as written ("250,000");
 a missing number is the Chinese as written, with its value where the two
 differ ("23.3万 (233,000)"). Names are checked by ``workers.english.name_checks``.
 
-Known limits: Chinese numerals are read only where they count something
-(idioms such as 一定, 十分, 千家万户 are skipped, and the value 1 from words
-is ignored on both sides: "one", "first", 一个 are too common to check);
-Roman numerals and fractions (三成, "a third") are not read.
+Known limits: Chinese numerals are read only where they count something:
+words that count nothing are skipped, found in CC-CEDICT (idioms such as
+千家万户, words such as 三角 "triangle", 十分 "very"; the longest dictionary
+word around a numeral decides, so 十分钟 "ten minutes" reads as 十分 "very"),
+and the value 1 from words is ignored on both sides ("one", "first", 一个 are
+too common to check); Roman numerals and fractions (三成, "a third") are not
+read.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from workers.contract import NumberCheck
 
@@ -39,6 +43,8 @@ class Figure:
     # Written with a scale word or decimals, or large: rounding is allowed.
     approximate: bool = False
     significant: int = 0
+    # Written inside a word that counts nothing (三角, 十分): supports, never missing.
+    weak: bool = False
 
 
 _ZH_DIGITS = {
@@ -66,65 +72,21 @@ _ZH_ARABIC = re.compile(
 )
 _ZH_PERCENT_WORDS = re.compile(r"百分之([零〇一二两三四五六七八九十百千点]+)")
 _ZH_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
-# Words and idioms made of numeral characters that count nothing.
-_ZH_NOT_NUMBERS = [
-    "一些",
-    "一起",
-    "一定",
-    "一直",
-    "一样",
-    "一般",
-    "一切",
-    "一致",
-    "一旦",
-    "一边",
-    "一向",
-    "一体",
-    "统一",
-    "唯一",
-    "万一",
-    "一律",
-    "一同",
-    "一道",
-    "十分",
-    "千万",
-    "万众",
-    "一心",
-    "三角",
-    "千方百计",
-    "五湖四海",
-    "四面八方",
-    "一竿子",
-    "七上八下",
-    "乱七八糟",
-    "三番五次",
-    "九死一生",
-    "十全十美",
-    "千家万户",
-    "万物",
-    "亿万",
-    "百姓",
-    "不三不四",
-    "一举",
-    "一方面",
-    "三三两两",
-    "两岸",
-    "一系列",
-    "一流",
-    "万里",
-    "千里",
-    "百花",
-    "百货",
-    "一点",
-    "三思",
-    "十足",
-    "万分",
-    "百般",
-    "千千万万",
-    "成千上万",
-    "数以万计",
-    "一五一十",
-]
+# Words written with numeral characters that count nothing (三角 "triangle",
+# 统一 "to unify", 十分 "very", 千家万户 "every family") come from CC-CEDICT
+# (https://cc-cedict.org/, CC BY-SA 4.0): see ``not_number_words``.
+_ZH_NUMERAL_CHARS = frozenset("零〇一二两三四五六七八九十百千万亿")
+_MAX_WORD = 8
+# A CC-CEDICT sense that states a count: a digit, or a number word or ordinal
+# in the singular ("hundred years", "first quarter", "Three Represents").
+# Plurals are vague ("millions and millions", "at sixes and sevens").
+_COUNT_SENSE = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"
+    r"|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion"
+    r"|trillion|dozen|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
+    r"|\w+teenth|\w+tieth|hundredth|thousandth|double|twice|triple|half)\b",
+    re.IGNORECASE,
+)
 
 _SCALE_WORDS = {
     "thousand": 10**3,
@@ -267,11 +229,65 @@ def parse_chinese_numeral(text: str) -> int | None:
     return total + section + number
 
 
-def _mask(text: str, words: Iterable[str]) -> str:
-    # Longest first: 千千万万 before 千万.
-    for word in sorted(words, key=len, reverse=True):
-        text = text.replace(word, "□" * len(word))
-    return text
+@lru_cache(maxsize=1)
+def not_number_words() -> frozenset[str]:
+    """CC-CEDICT words with numeral characters that count nothing.
+
+    A word counts nothing when CC-CEDICT calls it an idiom (三番五次, 千方百计)
+    or when the first sense of each of its readings, leaving out literal glosses
+    ("lit. …") and parentheses (a person's years), states no count: 三角 "triangle", 十分
+    "very", 两岸 "both sides", 万一 "just in case", 亿万 "millions and
+    millions". 百年 "hundred years" and 第一季度 "first quarter" count.
+    """
+    from workers.english.terms import cedict
+
+    found: set[str] = set()
+    for entry in cedict().get_words():
+        word = entry.simp
+        if not 2 <= len(word) <= _MAX_WORD or not _ZH_NUMERAL_CHARS & set(word):
+            continue
+        readings = [[d.strip() for d in e.definitions] for e in entry.definition_entries]
+        if any("(idiom)" in sense for senses in readings for sense in senses):
+            found.add(word)
+            continue
+        # Each reading's first sense (十一 is "PRC National Day" and "eleven").
+        firsts = [
+            next((s for s in senses if s and not s.startswith("lit.")), "") for senses in readings
+        ]
+        if any(firsts) and not any(
+            _COUNT_SENSE.search(re.sub(r"\([^)]*\)", "", f)) for f in firsts
+        ):
+            found.add(word)
+    return frozenset(found)
+
+
+def _mask_words(text: str) -> str:
+    """Numeral characters inside a word that counts nothing, blanked out (longest word wins)."""
+    words = not_number_words()
+    chars = list(text)
+    for at, ch in enumerate(text):
+        if ch not in _ZH_NUMERAL_CHARS or chars[at] == "□":
+            continue
+        best: tuple[int, int] | None = None
+        for start in range(max(0, at - _MAX_WORD + 1), at + 1):
+            if (
+                start > 0
+                and text[start] in _ZH_NUMERAL_CHARS
+                and _continues_number(text[start - 1])
+            ):
+                continue  # 万名 of 三万名 is part of a number
+            for end in range(min(len(text), start + _MAX_WORD), at, -1):
+                if end - start >= 2 and text[start:end] in words:
+                    if best is None or end - start > best[1] - best[0]:
+                        best = (start, end)
+                    break
+        if best is not None:
+            chars[best[0] : best[1]] = "□" * (best[1] - best[0])
+    return "".join(chars)
+
+
+def _continues_number(ch: str) -> bool:
+    return ch.isdigit() or ch in _ZH_NUMERAL_CHARS
 
 
 def _figures_zh(text: str) -> list[Figure]:
@@ -298,19 +314,23 @@ def _figures_zh(text: str) -> list[Figure]:
         if fraction and all(ch in _ZH_DIGITS for ch in fraction):
             value += Decimal("0." + "".join(str(_ZH_DIGITS[ch]) for ch in fraction))
         figures.append(Figure(value=value, percent=True, surface=match.group()))
-    masked = _mask(_ZH_PERCENT_WORDS.sub(lambda m: "□" * len(m.group()), text), _ZH_NOT_NUMBERS)
-    for match in _ZH_NUMERAL.finditer(masked):
+    plain = _ZH_PERCENT_WORDS.sub(lambda m: "□" * len(m.group()), text)
+    masked = _mask_words(plain)
+    for match in _ZH_NUMERAL.finditer(plain):
         run = match.group()
         has_digit = any(ch in _ZH_DIGITS for ch in run) or run.startswith("十")
         # 百亿 ("超百亿项目") counts; a lone 百/千/万 (百人, 千家) does not.
         if not has_digit and (len(run) < 2 or run in ("千万", "万万")):
             continue
-        if match.start() > 0 and masked[match.start() - 1].isdigit():
+        if match.start() > 0 and plain[match.start() - 1].isdigit():
             continue  # the 万 of 1.3万, read above
         number = parse_chinese_numeral(run) if has_digit else _unit_run(run)
         if number is None or number == 1:
             continue
-        figures.append(Figure(value=Decimal(number), percent=False, surface=run))
+        # Inside a word that counts nothing (两国 "both countries", 三角): the
+        # number may back an English one ("the two countries") but is never missing.
+        weak = "□" in masked[match.start() : match.end()]
+        figures.append(Figure(value=Decimal(number), percent=False, surface=run, weak=weak))
     return figures
 
 
@@ -428,5 +448,7 @@ def check_numbers(source_zh: str, english: str) -> NumberCheck:
     source = _figures_zh(source_zh)
     target = _figures_en(english)
     unsupported = [e.surface for e in target if not any(_supports(s, e) for s in source)]
-    missing = [_describe(s) for s in source if not any(_supports(s, e) for e in target)]
+    missing = [
+        _describe(s) for s in source if not s.weak and not any(_supports(s, e) for e in target)
+    ]
     return NumberCheck(missing=_unique(missing), unsupported=_unique(unsupported))

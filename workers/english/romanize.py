@@ -20,6 +20,8 @@ Conventions:
   村 Village, 街道 Subdistrict, 自治区 Autonomous Region, 自治州 Autonomous
   Prefecture (浙江省 → "Zhejiang Province", 秀洲区 → "Xiuzhou District"). A
   one-character stem keeps its suffix as part of the name (沙市 → "Shashi").
+* Natural features: 湾 Bay and 湖 Lake after a stem of two or more characters
+  (杭州湾 → "Hangzhou Bay"; 南湖 → "Nanhu").
 * ü is written ü (吕 → Lü); comparisons elsewhere strip the diacritics.
 """
 
@@ -137,22 +139,18 @@ SURNAME_READINGS: dict[str, str] = {
     "和": "hé",
 }
 
-# Common surnames, for telling a person name from a word (jieba tags many
-# words nr). About the 300 most frequent, plus the table above.
-COMMON_SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
-    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
-    "左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
-    "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
-    "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥"
-    "南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阎归颜杭尉迟晋卿宿钮漆酆雍茅计"
-    "裘嵇邵冉桓叶习"
-) | frozenset(SURNAME_READINGS)
-
-# Places: characters → English name. Provinces and their capitals, the
-# largest cities, Hong Kong, Macao, Taiwan, the regions news names most, and
-# places whose English name is not plain pinyin.
+# Places whose English name a rule cannot give, with the English name Xinhua
+# and China Daily use (GB/T 2260 for the province-level divisions):
+# * the 34 province-level divisions, and the autonomous regions' full names;
+# * places whose English name is not their joined pinyin: conventional and
+#   Wade-Giles names (Hong Kong, Macao, Taipei, Kaohsiung, Tibet, Harbin,
+#   Urumqi, Lhasa, Hohhot, Kashgar, Kowloon), 陕西 Shaanxi (pinyin: Shanxi);
+# * regions and rivers with English names (长三角 Yangtze River Delta,
+#   长江 Yangtze River, 京津冀, 大湾区), and 内地/大陆 "mainland China".
+# Every other place is written as pinyin by rule (嘉兴 → Jiaxing, 秀洲区 →
+# Xiuzhou District, 杭州湾 → Hangzhou Bay) and found as a place by
+# ``workers.english.terms.is_place_name`` (jieba's dictionary tag ns,
+# CC-CEDICT's place entries, administrative suffixes).
 KNOWN_PLACES: dict[str, str] = {
     "中国": "China",
     "中华人民共和国": "People's Republic of China",
@@ -190,6 +188,9 @@ KNOWN_PLACES: dict[str, str] = {
     "香港": "Hong Kong",
     "澳门": "Macao",
     "台湾": "Taiwan",
+    "广西壮族自治区": "Guangxi Zhuang Autonomous Region",
+    "新疆维吾尔自治区": "Xinjiang Uygur Autonomous Region",
+    "宁夏回族自治区": "Ningxia Hui Autonomous Region",
     "台北": "Taipei",
     "高雄": "Kaohsiung",
     "台中": "Taichung",
@@ -198,58 +199,11 @@ KNOWN_PLACES: dict[str, str] = {
     "基隆": "Keelung",
     "桃园": "Taoyuan",
     "九龙": "Kowloon",
-    "广州": "Guangzhou",
-    "深圳": "Shenzhen",
-    "杭州": "Hangzhou",
-    "南京": "Nanjing",
-    "武汉": "Wuhan",
-    "成都": "Chengdu",
-    "西安": "Xi'an",
-    "长沙": "Changsha",
-    "长春": "Changchun",
-    "厦门": "Xiamen",
-    "大连": "Dalian",
-    "青岛": "Qingdao",
-    "济南": "Jinan",
-    "郑州": "Zhengzhou",
-    "沈阳": "Shenyang",
     "哈尔滨": "Harbin",
     "乌鲁木齐": "Urumqi",
     "拉萨": "Lhasa",
     "呼和浩特": "Hohhot",
     "喀什": "Kashgar",
-    "石家庄": "Shijiazhuang",
-    "太原": "Taiyuan",
-    "合肥": "Hefei",
-    "福州": "Fuzhou",
-    "南昌": "Nanchang",
-    "南宁": "Nanning",
-    "昆明": "Kunming",
-    "贵阳": "Guiyang",
-    "兰州": "Lanzhou",
-    "西宁": "Xining",
-    "银川": "Yinchuan",
-    "海口": "Haikou",
-    "三亚": "Sanya",
-    "苏州": "Suzhou",
-    "无锡": "Wuxi",
-    "宁波": "Ningbo",
-    "温州": "Wenzhou",
-    "绍兴": "Shaoxing",
-    "湖州": "Huzhou",
-    "嘉兴": "Jiaxing",
-    "金华": "Jinhua",
-    "舟山": "Zhoushan",
-    "台州": "Taizhou",
-    "丽水": "Lishui",
-    "衢州": "Quzhou",
-    "东莞": "Dongguan",
-    "佛山": "Foshan",
-    "珠海": "Zhuhai",
-    "汕头": "Shantou",
-    "蚌埠": "Bengbu",
-    "六安": "Lu'an",
-    "雄安": "Xiong'an",
     "长三角": "Yangtze River Delta",
     "长江三角洲": "Yangtze River Delta",
     "珠三角": "Pearl River Delta",
@@ -261,15 +215,14 @@ KNOWN_PLACES: dict[str, str] = {
     "黄河": "Yellow River",
     "珠江": "Pearl River",
     "长江经济带": "Yangtze River Economic Belt",
-    "杭州湾": "Hangzhou Bay",
-    "南湖": "Nanhu",
-    "乌镇": "Wuzhen",
-    "广西壮族自治区": "Guangxi Zhuang Autonomous Region",
-    "新疆维吾尔自治区": "Xinjiang Uygur Autonomous Region",
-    "宁夏回族自治区": "Ningxia Hui Autonomous Region",
     "内地": "mainland China",
     "大陆": "mainland China",
 }
+# Natural features written as English words after a name of two or more
+# characters (杭州湾 → Hangzhou Bay, 洞庭湖 → Dongting Lake); a one-character
+# stem stays one word (南湖 → Nanhu, 平湖 → Pinghu). 山, 江, 河 and 岛 are left
+# out: cities carry them (马鞍山, 牡丹江, 秦皇岛).
+FEATURE_SUFFIXES: tuple[tuple[str, str], ...] = (("湾", " Bay"), ("湖", " Lake"))
 
 # Tone-marked readings pypinyin gets wrong in place names (and a few words
 # that travel with them). Longest match wins.
@@ -444,6 +397,12 @@ def romanize_place(name: str) -> str:
     stem, suffix = _split_place_suffix(name)
     if stem in KNOWN_PLACES:
         return KNOWN_PLACES[stem] + suffix
+    for feature, english in FEATURE_SUFFIXES:
+        if not suffix and stem.endswith(feature) and len(stem) >= 3:
+            stem, suffix = stem[: -len(feature)], english
+            if stem in KNOWN_PLACES:
+                return KNOWN_PLACES[stem] + suffix
+            break
     words = []
     for piece in _pieces(stem):
         words.append(_capitalize(_word(piece, tones=False)) if _HAN_RUN.fullmatch(piece) else piece)

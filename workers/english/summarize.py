@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 
 from models.chunking import map_reduce_steps
 from models.engines.base import TextGenerator
+from models.engines.extractive import TextRankRanker
 from models.stepwise import Steps
 from workers.contract import Strategy, Summary, SummaryOptions, SummarySentence
 from workers.english.engines import Engines
+from workers.english.notices import (
+    NO_TRANSLATION_ASKED,
+    NO_TRANSLATION_MODEL,
+    fell_back,
+    partial_translation,
+)
 from workers.english.translate import translate_keeping_names
 from workers.errors import InvalidRequest, ModelUnavailable
 
@@ -59,7 +66,7 @@ def choose_strategy(options: SummaryOptions, engines: Engines) -> tuple[Strategy
     elif wanted in ("translate-then-summarize", "summarize-then-translate") and not has_models:
         if options.profile == "auto":
             warnings.extend(engines.warnings)
-            warnings.append(f"strategy {wanted!r} needs models; ran 'extractive' instead")
+            warnings.append(fell_back(wanted))
             return "extractive", warnings
         raise ModelUnavailable(f"strategy {wanted!r} needs the translation and summary models")
     return wanted, warnings
@@ -68,13 +75,10 @@ def choose_strategy(options: SummaryOptions, engines: Engines) -> tuple[Strategy
 def why_no_translation(options: SummaryOptions, engines: Engines, strategy: str) -> str:
     """The warning for a Chinese article whose result carries no full translation."""
     if not options.translate:
-        return "translation: not asked for (translate=false)"
+        return NO_TRANSLATION_ASKED
     if engines.translator is None:
-        return "translation: no translation model is loaded (run `newsum models pull translation`)"
-    return (
-        f"translation: strategy {strategy!r} translates only the sentences it selects; "
-        "ask for translate-then-summarize for the full translation"
-    )
+        return NO_TRANSLATION_MODEL
+    return partial_translation(strategy)
 
 
 _EN_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“])")
@@ -124,14 +128,43 @@ class SummaryRun:
     confidence: list[float | None] | None = None  # of each sentence's translation
     translator: TextGenerator | None = None  # the engines' own, or a glossary wrapper
     notes: list[str] = field(default_factory=list)  # problems for review_reasons
+    title: str | None = None  # the headline: the extractive brief favours what it names
+    text: str | None = None  # the article, one paragraph a line: the brief reads its layout
 
     def translate(self, sentences: Sequence[str]) -> tuple[list[str], list[float | None]]:
         return translate_keeping_names(sentences, self.translator, self.notes)
 
 
+def sentence_paragraphs(text: str, sentences: Sequence[str]) -> list[int] | None:
+    """Each sentence's paragraph (line) number in ``text``, or None when the sentences
+    are not ``text``'s own, in order (segmentation drops only whitespace)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    numbers: list[int] = []
+    line, offset = 0, 0
+    for sentence in sentences:
+        while line < len(lines):
+            at = lines[line].find(sentence.strip(), offset)
+            if at >= 0:
+                numbers.append(line)
+                offset = at + len(sentence.strip())
+                break
+            line, offset = line + 1, 0
+        else:
+            return None
+    return numbers
+
+
 def extractive_summary(run: SummaryRun, k: int) -> tuple[list[int], Summary]:
-    """The article's ``k`` key sentences, with their translation where there is one."""
-    picked = run.engines.ranker.rank(run.sentences, k)
+    """The article's ``k`` key sentences, with their translation where there is one.
+
+    The built-in ranker also reads the headline and the paragraph layout (a lead
+    paragraph, topic sentences), when the run has them."""
+    ranker = run.engines.ranker
+    if isinstance(ranker, TextRankRanker):
+        paragraphs = sentence_paragraphs(run.text, run.sentences) if run.text else None
+        picked = ranker.rank(run.sentences, k, paragraphs=paragraphs, title=run.title)
+    else:
+        picked = ranker.rank(run.sentences, k)
     zh_sentences = [run.sentences[i] for i in picked]
     en_sentences: list[str | None] = [None] * len(picked)
     if run.english is not None:

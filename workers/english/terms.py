@@ -2,10 +2,11 @@
 
 Words come from jieba's part-of-speech tagger, scored by TF-IDF (jieba's own
 IDF table) and filtered: people (nr), places (ns), organisations (nt) and
-nouns (n, nz, vn) only; stop words and generic report words (进行, 全市, 工作)
-never. Names count more than nouns: they are what a foreign reader cannot
-guess. Two words that nearly always stand together (主题 + 教育) become one
-term (主题教育, "theme education").
+nouns (n, nz, vn) only; stop words (进行, 全市) and generic words, which jieba's
+IDF table finds in many documents (发展, 问题: ``GENERIC_MAX_IDF``), never.
+Names count more than nouns: they are what a foreign reader cannot guess.
+Two words that nearly always stand together (主题 + 教育) become one term
+(主题教育, "theme education").
 
 Each term carries tone-marked pinyin and an English ``en``: a person's name
 romanized (``workers.english.romanize``), a place's English name, else a short gloss
@@ -30,7 +31,6 @@ from typing import Any, Literal
 from models.engines.extractive import load_jieba, stopwords_zh
 from workers.contract import KeyTerm
 from workers.english.romanize import (
-    COMMON_SURNAMES,
     COMPOUND_SURNAMES,
     KNOWN_PLACES,
     PLACE_SUFFIXES,
@@ -38,6 +38,7 @@ from workers.english.romanize import (
     romanize_name,
     romanize_place,
 )
+from workers.english.surnames import COMMON_SURNAMES, COMPOUND_SURNAME_SET
 
 Kind = Literal["person", "place", "organization", "term"]
 
@@ -45,68 +46,16 @@ _PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
 _PLACE_FLAGS = frozenset({"ns"})
 _ORG_FLAGS = frozenset({"nt"})
 _TERM_FLAGS = frozenset({"n", "nz", "vn", "nw"})
-# Words every report uses that say nothing about this one. The stop-word
-# file has the function words; these are nouns jieba tags n or vn.
-GENERIC_WORDS = frozenset(
-    [
-        "特色",
-        "时代",
-        "关键",
-        "发展",
-        "建设",
-        "管理",
-        "项目",
-        "社会",
-        "国家",
-        "地方",
-        "单位",
-        "内容",
-        "目标",
-        "要求",
-        "作用",
-        "基础",
-        "成果",
-        "成效",
-        "水平",
-        "能力",
-        "力度",
-        "措施",
-        "过程",
-        "领域",
-        "任务",
-        "城市",
-        "人员",
-        "地区",
-        "部门",
-        "实际",
-        "意见",
-        "建议",
-        "方法",
-        "形式",
-        "方向",
-        "重点",
-        "主体",
-        "原因",
-        "结果",
-        "部署",
-        "事业",
-        "标准",
-        "机制",
-        "制度",
-        "体系",
-        "环境",
-        "服务",
-        "全员",
-        "全域",
-        "数量",
-        "总量",
-        "人们",
-        "地面",
-        "城里人",
-        "大部分",
-        "人家",
-    ]
-)
+# Generic words: nouns so common across documents that they say nothing about
+# this one (发展, 问题, 建设, 管理, 信息, 部门 …). Read off the IDF table jieba
+# ships (jieba/analyse/idf.txt, idf = ln(N / document frequency) over jieba's
+# corpus): a term whose IDF is below GENERIC_MAX_IDF is in more than one
+# document in e^5.5 (1 in 245) and is no key term on its own; it may still be
+# part of a compound (教育 of 主题教育). Names are never generic. 175 of jieba's
+# nouns (n, vn, nz) fall below it. The value was chosen on the seed article
+# and the five gold texts of ../shared/data (in-sample): at 5.0 信息, 部门 and
+# 工业 stay in the top 15 of a drug-supply notice; at 6.0 思想 and 教育 go.
+GENERIC_MAX_IDF = 5.5
 # Name weight over nouns: a person or place in one article is worth more
 # to a foreign reader than the same TF-IDF of a common noun.
 _NAME_BOOST = 1.5
@@ -130,6 +79,8 @@ _ORG_SUFFIXES = (
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 # A person's name never ends in these; jieba's nr on 包镇街 or 曹桥 does.
 _PLACE_CHARS = frozenset("街镇村桥路区县乡市省")
+# Last characters of place names: administrative units and natural features.
+_FEATURE_CHARS = _PLACE_CHARS | frozenset("州湾湖岛山江河港")
 # Words that follow a place name as its own token (曹桥 街道, 东风 村).
 _PLACE_TAILS = frozenset(["街道", "镇", "村", "乡", "区", "县", "市", "路", "街", "社区", "新区"])
 _PAREN = re.compile(r"\([^)]*\)|\[[^]]*\]|（[^）]*）")
@@ -139,6 +90,14 @@ _SKIP_SENSE = re.compile(
     re.IGNORECASE,
 )
 _MAX_GLOSS = 40
+# CC-CEDICT's English for a place (its first sense) and a person's life years.
+_PLACE_SENSE = re.compile(
+    r"\b(?:city|county|district|subdistrict|province|prefecture|township|town|village"
+    r"|municipality|region|capital|island|lake|bay|river|mountains?|Mt|port|harbou?r"
+    r"|peninsula|strait|gulf|desert|plateau|basin)\b",
+    re.IGNORECASE,
+)
+_LIFE_YEARS = re.compile(r"\(\s*(?:c\.\s*)?\d{2,4}\s*-")
 
 
 @dataclass
@@ -148,6 +107,7 @@ class _Candidate:
     score: float
     flag: str
     parts: tuple[str, ...] = ()
+    generic: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -254,20 +214,70 @@ def is_person_name(word: str, flag: str = "nr") -> bool:
     """A word jieba tagged as a name that really looks like a person's name.
 
     jieba tags many words nr (连, 弘扬, 文明, 嘉兴): a name here starts with a
-    known surname, has two to four characters (four only with a compound
-    surname), is no known place, and is no common word in CC-CEDICT.
+    surname (``workers.english.surnames``: 百家姓), has two to four characters
+    (four only with a compound surname), is no place in the dictionaries, and is
+    no common word in CC-CEDICT.
     """
-    if flag not in _PERSON_FLAGS or not _HAN.match(word) or word in KNOWN_PLACES:
+    if flag not in _PERSON_FLAGS or not _HAN.match(word):
         return False
     if len(word) == 4:
-        if word[:2] not in COMPOUND_SURNAMES:
+        if word[:2] not in COMPOUND_SURNAME_SET and word[:2] not in COMPOUND_SURNAMES:
             return False
     elif not 2 <= len(word) <= 3 or word[0] not in COMMON_SURNAMES:
         return False
-    if word[-1] in _PLACE_CHARS or is_common_word(word):
+    if word[-1] in _PLACE_CHARS or is_common_word(word) or _known_place(word):
         return False
+    if _cedict_kind(word) == "other":
+        return False  # 干邑 "Cognac": a name, but no person's
     # 马拉松赛: a dictionary word plus a suffix is no name either.
     return not any(is_common_word(word[:n]) for n in range(2, len(word)))
+
+
+def _cedict_kind(word: str) -> Literal["person", "place", "other"] | None:
+    """What CC-CEDICT's first name entry for ``word`` describes: a person (life
+    years: "Mao Zedong (1893-1976)"), a place ("Jiaxing prefecture-level city",
+    "Hangzhou Bay"), something else with an English name of its own (干邑
+    "Cognac"), or nothing (no name entry; a name glossed by its pinyin)."""
+    for entry in _entries(word):
+        if not entry.pinyin[:1].isupper() or not entry.definitions:
+            continue
+        first = entry.definitions[0]
+        if _LIFE_YEARS.search(first):
+            return "person"
+        if _PLACE_SENSE.search(first):
+            return "place"
+        reading = re.sub(r"[^a-z]", "", entry.pinyin.lower())
+        english = re.sub(r"[^a-z]", "", first.lower())
+        if not english.startswith(reading):
+            return "other"
+    return None
+
+
+def _jieba_place(word: str) -> bool:
+    load_jieba()
+    import jieba.posseg
+
+    return bool(jieba.posseg.dt.word_tag_tab.get(word) == "ns")
+
+
+@lru_cache(maxsize=4096)
+def dictionary_place(word: str) -> bool:
+    """A place by the dictionaries: CC-CEDICT's entry describes a place (嘉兴
+    "prefecture-level city", 杭州湾 "Hangzhou Bay"), or jieba's dictionary tags
+    the word ns and either CC-CEDICT lists it as a name that is no person (美国)
+    or it ends in a place character (乌镇, 王江泾镇). jieba's ns alone is not
+    enough: it also tags 中美合作 and 多维度 so. A common word (城市, 山区:
+    lower-case readings in CC-CEDICT) is no place."""
+    if not _HAN.match(word) or len(word) < 2 or is_common_word(word):
+        return False
+    kind = _cedict_kind(word)
+    if kind in ("person", "place"):
+        return kind == "place"
+    return _jieba_place(word) and (is_proper_noun(word) or word[-1] in _FEATURE_CHARS)
+
+
+def _known_place(word: str) -> bool:
+    return word in KNOWN_PLACES or dictionary_place(word)
 
 
 def _place_stem(word: str) -> str | None:
@@ -281,15 +291,16 @@ def _place_stem(word: str) -> str | None:
 
 
 def is_place_name(word: str, flag: str = "ns") -> bool:
-    """A known place, a name with an administrative suffix, or a CC-CEDICT place name."""
+    """A known place, a place by the dictionaries (:func:`dictionary_place`), a name
+    with an administrative suffix, or a CC-CEDICT name that jieba tagged ns."""
     if not _HAN.match(word) or len(word) < 2:
         return False
-    if word in KNOWN_PLACES:
+    if _known_place(word):
         return True
     if flag in _PERSON_FLAGS:
         # jieba tags many places nr (嘉兴); only a place suffix tells them apart.
         stem = _place_stem(word)
-        return stem is not None and stem != word and stem in KNOWN_PLACES
+        return stem is not None and stem != word and _known_place(stem)
     if flag not in _PLACE_FLAGS:
         return False
     stem = _place_stem(word)
@@ -345,16 +356,18 @@ def _candidates(tokens: list[tuple[str, str]]) -> dict[str, _Candidate]:
     heads = place_heads(tokens)
     out: dict[str, _Candidate] = {}
     for word, count in counts.items():
-        if len(word) < 2 or word in stop or word in GENERIC_WORDS or not _HAN.match(word):
+        if len(word) < 2 or word in stop or not _HAN.match(word):
             continue
         flag = flags[word].most_common(1)[0][0]
         kind = classify(word, flag, before_place_suffix=word in heads)
         if kind is None:
             continue
-        score = count * idf.get(word, median)
+        word_idf = idf.get(word, median)
+        score = count * word_idf
         if kind != "term":
             score *= _NAME_BOOST
-        out[word] = _Candidate(word, kind, score, flag)
+        generic = kind == "term" and word_idf < GENERIC_MAX_IDF
+        out[word] = _Candidate(word, kind, score, flag, generic=generic)
     return out
 
 
@@ -429,6 +442,8 @@ def key_terms(text: str, k: int = 10, glossary: Mapping[str, str] | None = None)
     for candidate in ranked:
         if len(terms) == k:
             break
+        if candidate.generic:
+            continue
         en = (glossary or {}).get(candidate.zh) or _english(candidate)
         if en is None and candidate.kind == "term":
             # A term we can neither gloss nor name helps no English reader.

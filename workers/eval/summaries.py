@@ -1,15 +1,20 @@
 """``eval summaries``: newsum's briefs beside LEAD-1, LEAD-3 and plain TextRank, in ROUGE.
 
 Input rows are ``{"article", "reference"}`` (Chinese article, Chinese reference
-summary), optionally ``"id"`` and ``"reference_en"`` (an English reference, used
-only to score the model strategies, whose output is English). Scores are
-character-level ROUGE-1/2/L F1 (``workers.eval.rouge``), macro-averaged over rows.
+summary), optionally ``"id"``, ``"title"`` (the headline, which newsum's brief
+reads), ``"group"`` (``short`` or ``long``; worked out from the article when
+absent) and ``"reference_en"`` (an English reference, used only to score the
+model strategies, whose output is English). Scores are character-level
+ROUGE-1/2/L F1 (``workers.eval.rouge``), macro-averaged over rows, over all
+rows and per group: ``short`` (at most 3 paragraphs or under 600 characters),
+``long``, and ``rewritten`` (rows whose reference is not a copy of the opening).
 
 Systems:
 
-* ``newsum-extractive``: newsum's extractive engine (TextRank over jieba words
-  with stop words and a position prior, ``models.engines.extractive``) picking
-  ``sentences`` sentences; its brief is those Chinese sentences joined.
+* ``newsum-extractive``: newsum's extractive engine (a lead-anchored brief:
+  position, paragraph, headline and TextRank features, redundancy removal,
+  ``models.engines.extractive``) picking ``sentences`` sentences; its brief is
+  those Chinese sentences joined.
 * ``lead1`` / ``lead3``: the first one / three sentences.
 * ``textrank``: plain TextRank over sentences (Mihalcea & Tarau 2004): every
   jieba token but punctuation, similarity ``|Si ∩ Sj| / (log|Si| + log|Sj|)``,
@@ -22,9 +27,10 @@ Systems:
 Every system reads the same sentences (``workers.article.segment.article_sentences``)
 of the article as given: rows carry clean article text, not scraped pages.
 
-A folder holding ``manifest.jsonl`` (``../shared/data/html``) is read as rows
-too: each page with ``gold_main_text`` and a ``meta_description`` (the page's
-own human-written lead summary) gives one row.
+A folder holding ``manifest.jsonl`` (``../shared/data/html``) is read as the
+development set (``workers.eval.summary_devset``): every page whose publisher
+description is a summary gives one row; the report's notes say how many
+descriptions were dropped and by which rule.
 """
 
 from __future__ import annotations
@@ -39,9 +45,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workers.article.segment import article_sentences
+from workers.article.segment import article_sentences, split_paragraphs, split_sentences
 from workers.errors import InputError, ModelUnavailable
 from workers.eval.rouge import RougeScores, rouge_chinese, rouge_english
+from workers.eval.summary_devset import GROUPS, DevSet, article_group, build_dev_set
 
 if TYPE_CHECKING:
     from workers.english.engines import Engines
@@ -54,12 +61,39 @@ _PUNCT_ONLY = re.compile(r"^[\W_]+$")
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """One evaluation item: an article and its reference summary."""
+    """One evaluation item: an article and its reference summary.
+
+    ``group`` is ``short`` or ``long`` (``summary_devset.article_group`` when the
+    row does not say); ``kind`` says how the reference relates to the article
+    (``rewritten``, ``opening-copy``) where known; ``title`` feeds the brief.
+    """
 
     id: str
     article: str
     reference: str
     reference_en: str | None = None
+    title: str | None = None
+    group: str = ""
+    kind: str | None = None
+    body: str | None = None  # where the article text came from: "gold", "newsum"
+
+    def __post_init__(self) -> None:
+        if not self.group:
+            object.__setattr__(self, "group", article_group(self.article))
+
+
+class SummaryRows(list[SummaryRow]):
+    """Rows, with notes on how they were chosen and the pages left out (``{"id", "rule"}``)."""
+
+    def __init__(
+        self,
+        rows: Sequence[SummaryRow] = (),
+        notes: Sequence[str] = (),
+        dropped: Sequence[dict[str, str]] = (),
+    ) -> None:
+        super().__init__(rows)
+        self.notes = list(notes)
+        self.dropped = list(dropped)
 
 
 # ---------------------------------------------------------------- reading rows
@@ -76,39 +110,51 @@ def _row(data: Any, where: str) -> SummaryRow:
     reference_en = data.get("reference_en")
     if reference_en is not None and not isinstance(reference_en, str):
         raise InputError(f"{where}: 'reference_en' must be a string")
-    return SummaryRow(str(data.get("id", where)), article, reference, reference_en)
+    title, group = data.get("title"), data.get("group") or ""
+    if title is not None and not isinstance(title, str):
+        raise InputError(f"{where}: 'title' must be a string")
+    if group and group not in GROUPS:
+        raise InputError(f"{where}: 'group' must be one of {list(GROUPS)}")
+    return SummaryRow(
+        str(data.get("id", where)), article, reference, reference_en, title=title, group=group
+    )
 
 
-def _manifest_reference(row: dict[str, Any]) -> str | None:
-    description = (row.get("meta_description") or "").strip()
-    if not description:
-        return None
-    # One page's description repeats the headline on its own line, then "---".
-    lines = [line.strip() for line in description.splitlines() if line.strip()]
-    if len(lines) > 1 and lines[0] == (row.get("title") or "").strip():
-        lines = lines[1:]
-    return "\n".join(lines).lstrip("-— ").strip() or None
+def dev_set_rows(dev: DevSet, folder: Path) -> SummaryRows:
+    """The rows of a development set built from ``folder``, with notes on what it left out."""
+    rows = [
+        SummaryRow(
+            r.id, r.article, r.reference, title=r.title, group=r.group, kind=r.kind, body=r.body
+        )
+        for r in dev.rows
+    ]
+    bodies = {b: sum(r.body == b for r in dev.rows) for b in ("gold", "newsum")}
+    notes = [
+        f"development set: {len(rows)} page(s) of {folder} whose publisher description is a "
+        f"summary (article text: {bodies['gold']} gold, {bodies['newsum']} newsum's extraction)"
+    ]
+    if dev.dropped:
+        notes.append(
+            "descriptions dropped: "
+            + ", ".join(f"{rule} {count}" for rule, count in sorted(dev.dropped.items()))
+        )
+    dropped = [{"id": page, "rule": rule} for page, rule in dev.dropped_pages]
+    return SummaryRows(rows, notes, dropped)
 
 
-def read_summary_rows(source: Path) -> list[SummaryRow]:
-    """Rows from a JSONL file, or from a folder's ``manifest.jsonl`` (pages with both
-    ``gold_main_text`` and ``meta_description``). Raises InputError naming the line."""
+def read_summary_rows(source: Path) -> SummaryRows:
+    """Rows from a JSONL file, or the development set of a folder of pages with
+    ``manifest.jsonl`` (``workers.eval.summary_devset``). Raises InputError naming the line."""
     source = Path(source)
-    rows: list[SummaryRow] = []
     if source.is_dir():
         manifest = source / "manifest.jsonl"
         if not manifest.is_file():
             raise InputError(f"{source} has no manifest.jsonl")
-        for line in manifest.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            page = json.loads(line)
-            reference = _manifest_reference(page)
-            if reference and page.get("gold_main_text"):
-                rows.append(SummaryRow(page["file"], page["gold_main_text"], reference))
-        if not rows:
-            raise InputError(f"{manifest} has no page with gold_main_text and meta_description")
-        return rows
+        dev = dev_set_rows(build_dev_set(source), source)
+        if not dev:
+            raise InputError(f"{manifest}: no page has a description that is a summary")
+        return dev
+    rows = SummaryRows()
     for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -123,6 +169,17 @@ def read_summary_rows(source: Path) -> list[SummaryRow]:
 
 
 # ---------------------------------------------------------------- baselines
+
+
+def sentences_by_paragraph(article: str) -> tuple[list[str], list[int]]:
+    """The article's sentences (as ``article_sentences`` gives them) and each one's paragraph."""
+    sentences: list[str] = []
+    paragraphs: list[int] = []
+    for number, paragraph in enumerate(split_paragraphs(article)):
+        for sentence in split_sentences(paragraph):
+            sentences.append(sentence)
+            paragraphs.append(number)
+    return sentences, paragraphs
 
 
 def lead(sentences: Sequence[str], k: int) -> list[int]:
@@ -233,10 +290,11 @@ def evaluate_summaries(
     notes: list[str] = []
     per_row: list[dict[str, Any]] = []
     for row in rows:
-        split = article_sentences(row.article)
+        split, paragraphs = sentences_by_paragraph(row.article)
         briefs: dict[str, str] = {}
         if "extractive" in engines:
-            briefs["newsum-extractive"] = "".join(split[i] for i in ranker.rank(split, sentences))
+            picked = ranker.rank(split, sentences, paragraphs=paragraphs, title=row.title)
+            briefs["newsum-extractive"] = "".join(split[i] for i in picked)
         for name, pick in pickers.items():
             briefs[name] = "".join(split[i] for i in pick(split))
         row_scores = {name: rouge_chinese(brief, row.reference) for name, brief in briefs.items()}
@@ -250,7 +308,15 @@ def evaluate_summaries(
             score = rouge_english(english, row.reference_en)
             model_scores[f"newsum-{strategy}"].append(score)
             row_scores[f"newsum-{strategy}"] = score
-        per_row.append({"id": row.id, **{name: vars(score) for name, score in row_scores.items()}})
+        per_row.append(
+            {
+                "id": row.id,
+                "group": row.group,
+                "kind": row.kind,
+                "body": row.body,
+                **{name: vars(score) for name, score in row_scores.items()},
+            }
+        )
     for strategy in models_wanted:
         skipped = sum(row.reference_en is None for row in rows)
         if skipped:
@@ -259,21 +325,53 @@ def evaluate_summaries(
                 f"{len(rows) - skipped} row(s) with reference_en; {skipped} row(s) without "
                 "one skipped"
             )
+    notes = list(getattr(rows, "notes", [])) + notes
     systems = {name: _mean(values) for name, values in {**scores, **model_scores}.items()}
-    return {"systems": systems, "rows": per_row, "sentences": sentences, "notes": notes}
+    return {
+        "systems": systems,
+        "groups": _by_group(rows, scores),
+        "rows": per_row,
+        "dropped": list(getattr(rows, "dropped", [])),
+        "sentences": sentences,
+        "notes": notes,
+    }
+
+
+def _by_group(
+    rows: Sequence[SummaryRow], scores: dict[str, list[RougeScores]]
+) -> dict[str, dict[str, dict[str, float | int]]]:
+    """The Chinese systems' means over each group of rows: ``short``, ``long``, and, where
+    rows say how their reference was written, ``rewritten`` (not a copy of the opening)."""
+    members = {group: [i for i, r in enumerate(rows) if r.group == group] for group in GROUPS}
+    if any(r.kind for r in rows):
+        members["rewritten"] = [i for i, r in enumerate(rows) if r.kind == "rewritten"]
+    return {
+        group: {name: _mean([values[i] for i in idx]) for name, values in scores.items()}
+        for group, idx in members.items()
+        if idx
+    }
+
+
+def _table_lines(systems: dict[str, dict[str, float]], width: int) -> list[str]:
+    return [
+        f"{name:<{width}}  {100 * score['rouge1']:>8.1f}  {100 * score['rouge2']:>8.1f}  "
+        f"{100 * score['rougeL']:>8.1f}  {int(score['n']):>5}"
+        for name, score in systems.items()
+    ]
 
 
 def format_summaries_table(report: dict[str, Any]) -> str:
-    """A plain-text table: one line per system, ROUGE F1 in percent."""
+    """A plain-text table: one line per system, ROUGE F1 in percent; then one block per
+    group of rows (short, long, rewritten references) when the rows fall in groups."""
     systems: dict[str, dict[str, float]] = report["systems"]
     width = max([len(name) for name in systems] + [8])
     lines = [f"{'system':<{width}}  {'ROUGE-1':>8}  {'ROUGE-2':>8}  {'ROUGE-L':>8}  {'rows':>5}"]
     lines.append("-" * len(lines[0]))
-    for name, score in systems.items():
-        lines.append(
-            f"{name:<{width}}  {100 * score['rouge1']:>8.1f}  {100 * score['rouge2']:>8.1f}  "
-            f"{100 * score['rougeL']:>8.1f}  {int(score['n']):>5}"
-        )
+    lines.extend(_table_lines(systems, width))
+    for group, group_systems in report.get("groups", {}).items():
+        n = next(iter(group_systems.values()))["n"]
+        lines.append(f"-- {group} ({n} row(s)) " + "-" * max(0, len(lines[0]) - len(group) - 16))
+        lines.extend(_table_lines(group_systems, width))
     lines.append(
         f"(character-level F1, macro over rows; newsum and textrank pick "
         f"{report['sentences']} sentence(s))"
