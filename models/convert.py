@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +54,7 @@ def ct2_path(spec: ModelSpec, model_dir: Path, quantization: str = "int8") -> Pa
 def locate_ct2(spec: ModelSpec, model_dir: Path, quantization: str = "int8") -> Path | None:
     """The complete converted folder of ``spec`` in ``quantization``, or None."""
     path = ct2_path(spec, model_dir, quantization)
-    return path if _is_complete(path) else None
+    return path if is_converted(path) else None
 
 
 def convert(
@@ -61,10 +64,12 @@ def convert(
     *,
     quantization: str = "int8",
     force: bool = False,
+    progress: bool = False,
 ) -> Path:
     """Convert the checkpoint of ``spec`` in ``src_dir`` into ``out_dir``; return ``out_dir``.
 
-    A complete ``out_dir`` is kept as it is unless ``force``. Raises ValueError
+    A complete ``out_dir`` is kept as it is unless ``force``. ``progress``: a bar
+    of the conversion's steps (load, convert, tokenizer) on stderr. Raises ValueError
     for an unknown quantization, ModelNotFound when ``src_dir`` is not a complete
     checkpoint (run ``newsum models pull``), ModelLoadFailed when the converter
     fails on it (the message names the folder and the reason).
@@ -76,13 +81,14 @@ def convert(
             f"cannot convert {spec.id} ({spec.role}): {problem}; run `newsum models pull "
             f"{spec.role}` first"
         )
-    if _is_complete(out_dir) and not force:
+    if is_converted(out_dir) and not force:
         return out_dir
     partial = out_dir.with_name(out_dir.name + ".partial")
     # Our own leftovers only: a crashed conversion, or the old copy being replaced.
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        _convert_into(spec, src_dir, partial, quantization)
+        with _quiet_libraries(not progress), _steps(spec, quantization, show=progress) as bar:
+            _convert_into(spec, src_dir, partial, quantization, bar)
     except Exception as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise ModelLoadFailed(
@@ -96,7 +102,12 @@ def convert(
 
 
 def convert_model(
-    spec: ModelSpec, model_dir: Path, *, quantization: str = "int8", force: bool = False
+    spec: ModelSpec,
+    model_dir: Path,
+    *,
+    quantization: str = "int8",
+    force: bool = False,
+    progress: bool = False,
 ) -> Path:
     """Find ``spec``'s checkpoint (``models.store.locate``) and convert it to ``ct2_path``.
 
@@ -118,10 +129,69 @@ def convert_model(
         ct2_path(spec, model_dir, quantization),
         quantization=quantization,
         force=force,
+        progress=progress,
     )
 
 
-def _convert_into(spec: ModelSpec, src_dir: Path, out_dir: Path, quantization: str) -> None:
+# The conversion's steps, in order: what the progress bar names as it goes.
+STEPS = ("loading the checkpoint", "writing CTranslate2 weights", "copying the tokenizer")
+
+
+@contextmanager
+def _steps(spec: ModelSpec, quantization: str, *, show: bool) -> Iterator[Callable[[], None]]:
+    """A bar over ``STEPS`` on stderr (nothing drawn unless ``show``); yields
+    ``done()``, called as each step ends."""
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=len(STEPS),
+        desc=f"{spec.role} → ct2-{quantization}",
+        unit="step",
+        disable=not show,
+        file=sys.stderr,
+        leave=True,
+    )
+    bar.set_postfix_str(STEPS[0])
+
+    def done() -> None:
+        bar.update(1)
+        if bar.n < len(STEPS):
+            bar.set_postfix_str(STEPS[bar.n])
+        else:
+            bar.set_postfix_str("done")
+
+    try:
+        yield done
+    finally:
+        bar.close()
+
+
+@contextmanager
+def _quiet_libraries(quiet: bool) -> Iterator[None]:
+    """transformers' and the hub's own bars (loading weights, writing shards) off
+    while inside when ``quiet``; their settings are put back afterwards."""
+    from transformers.utils import logging as transformers_logging
+
+    from models.store import hub_progress_bars
+
+    switch_off = quiet and transformers_logging.is_progress_bar_enabled()
+    if switch_off:
+        transformers_logging.disable_progress_bar()
+    try:
+        with hub_progress_bars(not quiet):
+            yield
+    finally:
+        if switch_off:
+            transformers_logging.enable_progress_bar()
+
+
+def _convert_into(
+    spec: ModelSpec,
+    src_dir: Path,
+    out_dir: Path,
+    quantization: str,
+    step_done: Callable[[], None],
+) -> None:
     import ctranslate2
     from ctranslate2.converters import TransformersConverter
     from transformers import AutoTokenizer
@@ -135,6 +205,7 @@ def _convert_into(spec: ModelSpec, src_dir: Path, out_dir: Path, quantization: s
             # longer keeps; BART (and distilbart) normalize after each block.
             if not hasattr(model.config, "normalize_before"):
                 model.config.normalize_before = False
+            step_done()
             return model
 
         def load_tokenizer(
@@ -145,6 +216,7 @@ def _convert_into(spec: ModelSpec, src_dir: Path, out_dir: Path, quantization: s
             )
 
     _Converter(str(src_dir)).convert(str(out_dir), quantization=quantization, force=True)
+    step_done()
     tokenizer = AutoTokenizer.from_pretrained(src_dir, local_files_only=True)
     tokenizer.save_pretrained(out_dir / TOKENIZER_DIR)
     marker = {
@@ -155,6 +227,7 @@ def _convert_into(spec: ModelSpec, src_dir: Path, out_dir: Path, quantization: s
         "ctranslate2": ctranslate2.__version__,
     }
     (out_dir / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    step_done()
 
 
 def _revision_of(src_dir: Path, spec: ModelSpec) -> str:
@@ -164,7 +237,8 @@ def _revision_of(src_dir: Path, spec: ModelSpec) -> str:
     return spec.revision
 
 
-def _is_complete(path: Path) -> bool:
+def is_converted(path: Path) -> bool:
+    """Whether ``path`` is a complete conversion: weights, tokenizer and our marker."""
     return (
         (path / "model.bin").is_file()
         and (path / TOKENIZER_DIR / "tokenizer_config.json").is_file()

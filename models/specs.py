@@ -1,4 +1,4 @@
-"""What each model role is: hub id, pinned revision, licence, limits, defaults.
+"""What each model role is: hub id, pinned revision, licence, attribution, limits, defaults.
 
 A registry, not an if-chain: every checkpoint the project knows is one
 ``ModelSpec`` in ``DEFAULT_SPECS``; engines and the catalog read it.
@@ -7,6 +7,10 @@ Revisions are ``"main"`` for now: no machine here can reach the hub to read the
 commit shas, so they could not be checked. Pin them (40-hex commit ids) once a
 machine with network can run ``huggingface_hub.model_info(id).sha``; the
 revision is part of every result's provenance and of the cache key.
+
+Licences are those of each checkpoint's model card. A licence that requires
+credit (CC BY, CC BY-NC-SA) comes with the ``attribution`` line that every
+result made with the model carries in ``provenance.models`` (and the README).
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ class ModelSpec:
     max_input_tokens: int
     generation: Mapping[str, Any] = field(default_factory=lambda: _frozen())
     size_mib: int = 0
+    # The credit the licence requires wherever the model's output is used; None
+    # when the licence asks for none in the output (Apache-2.0).
+    attribution: str | None = None
 
     @property
     def dir_name(self) -> str:
@@ -52,13 +59,20 @@ DEFAULT_SPECS: tuple[ModelSpec, ...] = (
         id="Helsinki-NLP/opus-mt-zh-en",
         revision="main",
         architecture="marian",
-        licence="Apache-2.0",
+        # The model card's licence (../shared/models/README.md): credit required.
+        licence="CC BY 4.0",
         commercial_use=True,
         max_input_tokens=512,
         # opus-mt's own settings (beam 4); min_length 0 so that a short cap on
         # new tokens never meets an "unfeasible length constraint".
         generation=_frozen(num_beams=4, max_new_tokens=256, min_length=0),
         size_mib=300,
+        attribution=(
+            "Helsinki-NLP/opus-mt-zh-en (OPUS-MT, Tatoeba Challenge release 2020-07-17) "
+            "© Language Technology Research Group, University of Helsinki, licensed "
+            "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); "
+            "https://huggingface.co/Helsinki-NLP/opus-mt-zh-en"
+        ),
     ),
     ModelSpec(
         role="summary",
@@ -91,6 +105,12 @@ DEFAULT_SPECS: tuple[ModelSpec, ...] = (
         # The CrossSum authors' example settings.
         generation=_frozen(num_beams=4, max_new_tokens=84, min_length=0, no_repeat_ngram_size=2),
         size_mib=2230,
+        attribution=(
+            "csebuetnlp/mT5_m2o_english_crossSum (CrossSum) © CSE NLP Group, Bangladesh "
+            "University of Engineering and Technology, licensed CC BY-NC-SA 4.0 "
+            "(https://creativecommons.org/licenses/by-nc-sa/4.0/); "
+            "https://huggingface.co/csebuetnlp/mT5_m2o_english_crossSum"
+        ),
     ),
 )
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -135,10 +137,13 @@ def _hub_snapshot(spec: ModelSpec, hub_cache: Path | None) -> Path | None:
     return None
 
 
-def pull(spec: ModelSpec, model_dir: Path, *, timeout_s: float = 10.0) -> Path:
+def pull(
+    spec: ModelSpec, model_dir: Path, *, timeout_s: float = 10.0, progress: bool = False
+) -> Path:
     """Download ``spec`` at its revision into ``model_path(spec, model_dir)``.
 
-    Raises ModelNotFound with one line saying why (hub offline or unreachable,
+    ``progress``: the hub's progress bars (files, then bytes per file) on stderr;
+    off, none are drawn. Raises ModelNotFound with one line saying why (hub offline or unreachable,
     unknown repo or revision, incomplete download) within about ``timeout_s``
     when the hub cannot be reached; never hangs on a dead network.
     """
@@ -155,7 +160,8 @@ def pull(spec: ModelSpec, model_dir: Path, *, timeout_s: float = 10.0) -> Path:
             f"cannot pull {spec.id}: {endpoint} is unreachable ({reason}); {fallback}"
         )
     try:
-        _download(spec, target, timeout_s)
+        with hub_progress_bars(progress):
+            _download(spec, target, timeout_s)
     except Exception as exc:  # the hub raises OSError, httpx and its own errors alike
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelNotFound(
@@ -181,6 +187,26 @@ def _download(spec: ModelSpec, target: Path, timeout_s: float) -> None:
         allow_patterns=_METADATA_PATTERNS + weight_patterns(files),
         etag_timeout=timeout_s,
     )
+
+
+@contextmanager
+def hub_progress_bars(show: bool) -> Iterator[None]:
+    """The hub library's progress bars off while inside unless ``show``; its own
+    setting (``HF_HUB_DISABLE_PROGRESS_BARS``) wins, and is put back afterwards."""
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    switch_off = not show and not are_progress_bars_disabled()
+    if switch_off:
+        disable_progress_bars()
+    try:
+        yield
+    finally:
+        if switch_off:
+            enable_progress_bars()
 
 
 def weight_patterns(files: list[str]) -> list[str]:

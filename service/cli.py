@@ -12,11 +12,11 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from service.cli_errors import F, fail, friendly_errors
+from service.cli_errors import EXIT_BAD_INPUT, F, fail, friendly_errors
 from service.model_commands import models_group
 from workers.contract import MAX_SENTENCES, ArticleInput, SummaryOptions, SummaryResult
 from workers.errors import InputError, NewsumError
@@ -110,6 +110,26 @@ def article_from_source(source: str) -> ArticleInput:
     return ArticleInput(text=decode_bytes(data))
 
 
+def check_source(source: str) -> None:
+    """Exit 2 (bad input) unless ``source`` is ``-``, a URL or a readable file."""
+    if source == "-" or source.startswith(("http://", "https://")):
+        return
+    path = Path(source)
+    if path.is_dir():
+        fail(
+            f"{source} is a folder: `newsum summarize` reads one file, `newsum batch` a folder",
+            EXIT_BAD_INPUT,
+        )
+    if not path.is_file():
+        fail(f"No such file: {source}", EXIT_BAD_INPUT)
+
+
+def check_output(out: Path) -> None:
+    """Exit 2 (bad input) when ``out`` cannot be written: its folder is missing."""
+    if not out.parent.is_dir():
+        fail(f"{out.parent}: no such folder to write {out.name} in", EXIT_BAD_INPUT)
+
+
 def load_local_engines(settings: Settings, profile: str) -> Engines:
     from workers.english.engines import load_engines
 
@@ -153,6 +173,7 @@ def summarize(
     fmt: str,
 ) -> None:
     """Summarize one article: a PATH (text or HTML), a URL, or - for stdin."""
+    check_source(source)
     settings = load_settings()
     options = build_options(profile, strategy, sentences, translate, glossary)
     article = article_from_source(source)
@@ -232,6 +253,7 @@ def batch(
     from workers.article.fetch import fetch_url
     from workers.article.prepared import PreparedArticle
     from workers.batch.clustering import group_near_duplicates, with_cluster
+    from workers.batch.rows import batch_row, row_line
     from workers.english.glossary import server_glossary
     from workers.pipeline import prepare_article, summarize_prepared
     from workers.store.digests import request_digest
@@ -239,6 +261,7 @@ def batch(
     def fetch(url: str) -> tuple[bytes, str | None]:
         return fetch_url(url, max_bytes=settings.max_bytes)
 
+    check_output(out)
     settings = load_settings()
     options = build_options(profile, strategy, sentences, translate, glossary)
     items = list(iter_batch(source))
@@ -261,10 +284,9 @@ def batch(
     done = failed = reused = 0
     with out.open("w", encoding="utf-8") as sink:
         rows = zip(items, prepared, plan, strict=True)
-        for (item_id, item), article, assignment in tqdm(
-            list(rows), desc="summarizing", unit="article", file=sys.stderr
+        for index, ((item_id, item), article, assignment) in enumerate(
+            tqdm(list(rows), desc="summarizing", unit="article", file=sys.stderr)
         ):
-            line: dict[str, Any] = {"id": item_id}
             try:
                 if isinstance(article, NewsumError):
                     raise article
@@ -285,14 +307,18 @@ def batch(
                 else:
                     result = first
                     reused += 1
-                if assignment is not None:
-                    result = with_cluster(result, assignment, key=key, ids=ids)
-                line.update(status="done", result=result.model_dump(mode="json"))
+                # The service's row shape (``workers.batch.rows``): grouped items carry their
+                # cluster, a member its own page's headline, date and outlet.
+                if assignment is not None and assignment.size > 1:
+                    result = with_cluster(result, assignment, key=key, ids=ids, own=article)
+                group = result.cluster.model_dump() if result.cluster else None
+                row = batch_row(index, item_id, "done", cluster=group)
+                sink.write(row_line(row, result.model_dump_json()))
                 done += 1
             except NewsumError as exc:
-                line.update(status="failed", error=exc.to_body().model_dump())
+                row = batch_row(index, item_id, "failed", error=exc.to_body().model_dump())
+                sink.write(row_line(row, None))
                 failed += 1
-            sink.write(json.dumps(line, ensure_ascii=False) + "\n")
             sink.flush()
     stories = len({a.cluster for a in plan if a is not None})
     click.echo(f"{done} done, {failed} failed → {out}", err=True)
@@ -318,7 +344,13 @@ def eval_extraction(data_dir: Path, as_json: bool) -> None:
     beside trafilatura, readability-lxml and newspaper4k."""
     from workers.eval.extraction import evaluate_extraction, format_extraction_table
 
-    report = evaluate_extraction(data_dir)
+    manifest = data_dir / "manifest.jsonl"
+    if not manifest.is_file():
+        fail(f"{data_dir} has no manifest.jsonl", EXIT_BAD_INPUT)
+    try:
+        report = evaluate_extraction(data_dir)
+    except json.JSONDecodeError as exc:
+        fail(f"{manifest}: a line is not JSON ({exc})", EXIT_BAD_INPUT)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -351,7 +383,8 @@ def eval_extraction(data_dir: Path, as_json: bool) -> None:
 def eval_summaries(source: Path, engines: tuple[str, ...], sentences: int, as_json: bool) -> None:
     """Character-level ROUGE-1/2/L F1 of newsum's briefs beside LEAD-1, LEAD-3 and plain
     TextRank. SOURCE: a FILE.jsonl of {"article", "reference"} rows, or a folder with
-    manifest.jsonl (pages with gold_main_text and a meta_description)."""
+    manifest.jsonl, read as the summary development set (pages whose publisher
+    description is a summary; see the README), reported per group: short, long, rewritten."""
     from workers.eval.summaries import (
         MODEL_STRATEGIES,
         evaluate_summaries,

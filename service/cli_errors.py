@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -19,7 +19,7 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 
 
-def fail(message: str, code: int = EXIT_FAILED) -> None:
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     click.echo(f"newsum: error: {message}", err=True)
     sys.exit(code)
 
@@ -39,6 +39,9 @@ def friendly_errors(func: F) -> F:
             fail(exc.message)
         except ModelError as exc:
             fail(str(exc))
+        except UnicodeDecodeError as exc:
+            # Only input files are decoded as text here (articles, glossaries, JSONL).
+            fail(f"input is not UTF-8 text ({exc.reason} at byte {exc.start})", EXIT_BAD_INPUT)
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
 

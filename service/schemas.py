@@ -18,6 +18,8 @@ from workers.store.jobs import JobRecord
 
 DEFAULT_WAIT_S = 10.0
 
+BatchState = Literal["queued", "running", "done", "failed", "partial"]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -120,6 +122,10 @@ class BatchView(_Strict):
 
     batch_id: str
     count: int
+    state: BatchState = Field(
+        description="the batch in one word: queued (no item started), running, then, once "
+        "every item has finished, done (all done), failed (all failed) or partial (some of each)"
+    )
     states: BatchStates
     progress: float
     created_at: str

@@ -8,6 +8,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 SEED_ARTICLE = SHARED_DATA / "articles" / "jiaxing-theme-education-2020-01-09.txt"
 HTML_DIR = SHARED_DATA / "html"
+# The real Helsinki-NLP/opus-mt-zh-en tokenizer and config (no weights), CC BY 4.0;
+# ../shared/models/README.md.
+SHARED_MODELS = REPO.parent / "shared" / "models"
+OPUS_MT_ZH_EN = SHARED_MODELS / "opus-mt-zh-en"
 
 
 def seed_body() -> str:

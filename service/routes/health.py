@@ -1,4 +1,5 @@
-"""``/healthz`` (the process answers), ``/readyz`` (Redis and a worker answer), ``/metrics``."""
+"""``/healthz`` (the process answers), ``/readyz`` (Redis answers and a worker's
+heartbeat is fresh), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from service.deps import ServiceState, State
 from service.errors import RETRY_AFTER_S
 from workers.store.cache import PipelineInfo
+from workers.store.heartbeats import read_heartbeats
 
 router = APIRouter(tags=["health"])
 PROFILES = ("auto", "offline", "standard")
@@ -23,22 +25,43 @@ async def healthz() -> dict[str, str]:
 
 
 def _readiness(state: ServiceState) -> tuple[bool, dict[str, object]]:
+    """Ready: Redis answers, a worker has published its pipeline, and at least one
+    worker's own heartbeat is fresh (``workers.store.heartbeats``): a worker whose
+    heartbeat stopped is not counted, even while another refreshes the pipeline."""
     try:
         state.redis.ping()
+        served = {}
+        for profile in PROFILES:
+            raw = state.redis.get(state.layout.pipeline(profile))
+            if raw:
+                info = PipelineInfo.from_json(str(raw))
+                served[profile] = {"profile": info.profile, "fingerprint": info.fingerprint}
+        beats = read_heartbeats(state.redis, state.layout)
     except redis.RedisError as exc:
         return False, {"redis": f"not answering: {exc}", "workers": []}
-    served = {}
-    for profile in PROFILES:
-        raw = state.redis.get(state.layout.pipeline(profile))
-        if raw:
-            info = PipelineInfo.from_json(str(raw))
-            served[profile] = {"profile": info.profile, "fingerprint": info.fingerprint}
+    alive = {
+        "alive": len(beats.alive),
+        "stale": beats.stale,
+        "stale_after_s": beats.stale_after_s,
+        "names": sorted(beats.alive),
+    }
     if not served:
-        return False, {"redis": "ok", "workers": "none has reported in the last 30 s"}
-    return True, {"redis": "ok", "workers": served}
+        return False, {
+            "redis": "ok",
+            "workers": "none has reported in the last 30 s",
+            "heartbeats": alive,
+        }
+    if not beats.alive:
+        return False, {
+            "redis": "ok",
+            "workers": f"no worker's heartbeat is younger than {beats.stale_after_s:.0f} s "
+            f"({beats.stale} stopped)",
+            "heartbeats": alive,
+        }
+    return True, {"redis": "ok", "workers": served, "heartbeats": alive}
 
 
-@router.get("/readyz", summary="Redis and at least one worker answer")
+@router.get("/readyz", summary="Redis answers and at least one worker's heartbeat is fresh")
 async def readyz(state: State) -> JSONResponse:
     ready, detail = await run_in_threadpool(_readiness, state)
     if ready:

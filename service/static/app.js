@@ -14,6 +14,7 @@
     jobEvents: (id) => `v1/jobs/${encodeURIComponent(id)}/events`,
     batch: (id) => `v1/batches/${encodeURIComponent(id)}`,
     batchResults: (id) => `v1/batches/${encodeURIComponent(id)}/results`,
+    batchResultsAs: (id, format) => `v1/batches/${encodeURIComponent(id)}/results?format=${format}`,
   };
   const WAIT_S = 3; // hold the first request this long: cache hits and short jobs come back at once
   const POLL_MS = 1000;
@@ -30,6 +31,18 @@
     check: "checking names and numbers",
     store: "storing",
   };
+
+  // GET /v1/batches/{id}'s overall state, in words.
+  const BATCH_STATES = {
+    queued: "waiting to start",
+    running: "running",
+    done: "finished",
+    failed: "finished: every item failed",
+    partial: "finished: some items failed",
+  };
+  // Warnings that point an administrator to "Getting English" (workers.english.notices):
+  // the no-English note says the same, with the link, so they are not listed twice.
+  const GETTING_ENGLISH = "Getting English";
 
   const $ = (id) => document.getElementById(id);
 
@@ -231,13 +244,15 @@
     });
     const body = await response.json();
     if (myRun !== run) return;
-    if (response.status === 202 || body.job_id) {
+    if (response.status === 202) {
       history.replaceState(null, "", `#/jobs/${encodeURIComponent(body.job_id)}`);
       const job = await followJob(body.job_id, myRun);
       if (job) renderResult(job.result, null);
     } else {
+      // A 200 carries its job's id: the address names it, so a reload shows it again.
       hideStatus();
-      history.replaceState(null, "", location.pathname + location.search);
+      const here = location.pathname + location.search;
+      history.replaceState(null, "", body.job_id ? `${here}#/jobs/${encodeURIComponent(body.job_id)}` : here);
       renderResult(body, null);
     }
   }
@@ -385,6 +400,10 @@
     $("result").hidden = true;
     $("batch").hidden = false;
     $("batch-id").textContent = `Batch ${batchId}`;
+    $("batch-download-csv").setAttribute("href", API.batchResultsAs(batchId, "csv"));
+    $("batch-download-csv").setAttribute("download", `newsum-batch-${batchId}.csv`);
+    $("batch-download-jsonl").setAttribute("href", API.batchResultsAs(batchId, "jsonl"));
+    $("batch-download-jsonl").setAttribute("download", `newsum-batch-${batchId}.jsonl`);
     clear($("batch-items"));
     let polls = 0;
     for (;;) {
@@ -415,7 +434,10 @@
     $("batch-progress").value = progress;
     $("batch-count").textContent = `${count} item${count === 1 ? "" : "s"} · ${Math.round(progress * 100)}%`;
     const parts = ["queued", "running", "done", "failed"].map((s) => `${states[s] || 0} ${s}`);
-    $("batch-states").textContent = parts.join(" · ") + (batch.finished_at ? " — finished" : "");
+    const word = BATCH_STATES[batch.state] || (batch.finished_at ? "finished" : "");
+    $("batch-states").textContent = parts.join(" · ") + (word ? ` — ${word}` : "");
+    const finished = ["done", "failed", "partial"].includes(batch.state) || !!batch.finished_at;
+    $("batch-download-note").textContent = finished ? "" : " (those finished so far)";
   }
 
   function renderBatchItems(batchId, lines) {
@@ -473,75 +495,11 @@
     if (scroll && first) first.scrollIntoView({ behavior: "smooth", block: "center" });
   }
 
-  function renderResult(result, backToBatch) {
-    hideError();
-    hideStatus();
-    $("result").hidden = false;
-    $("batch").hidden = true;
-    $("result-back").hidden = !backToBatch;
-    if (backToBatch) $("result-back-link").setAttribute("href", `#/batches/${encodeURIComponent(backToBatch)}`);
-
-    const article = result.article || {};
-    const summary = result.summary || {};
-    const checks = result.checks || {};
-    const warnings = checks.warnings || [];
-
-    // Metadata
-    $("result-title").textContent = article.title || "(no title found)";
-    $("result-title-en").textContent = article.title_en || "";
-    $("result-title-en").hidden = !article.title_en;
-    const meta = clear($("meta-list"));
-    addMeta(meta, "Date", article.published);
-    addMeta(meta, "Outlet", article.outlet ? el("span", { lang: "zh" }, article.outlet) : null);
-    if ((article.authors || []).length) addMeta(meta, article.authors.length > 1 ? "Authors" : "Author", ...personList(article.authors));
-    if ((article.editors || []).length) addMeta(meta, article.editors.length > 1 ? "Editors" : "Editor", ...personList(article.editors));
-    if (article.url && /^https?:\/\//i.test(article.url)) {
-      addMeta(meta, "Source", el("a", { href: article.url, rel: "noopener noreferrer nofollow", target: "_blank" }, article.url));
-    }
-    addMeta(meta, "Language", article.language);
-    addMeta(meta, "Method", summary.method);
-
-    // Warnings
-    const warningList = clear($("warning-list"));
-    for (const w of warnings) warningList.append(el("li", {}, w));
-    $("warnings").hidden = !warnings.length;
-
-    // Review flags and near-duplicates (issue 6): what a person should look at, and why.
-    let review = $("review");
-    if (!review) {
-      review = el("div", { id: "review", class: "warnings review", role: "status" });
-      $("warnings").before(review);
-    }
-    clear(review);
-    const reasons = result.review_reasons || [];
-    if (result.needs_review) {
-      review.append(el("h3", {}, "Needs review"), el("ul", { id: "review-list" }, reasons.map((r) => el("li", {}, r))));
-    }
-    const cluster = result.cluster;
-    if (cluster && cluster.size > 1) {
-      const shared = cluster.representative_id !== null && cluster.representative_id !== undefined;
-      review.append(
-        el("h3", {}, `Same story as ${cluster.size - 1} other article(s) in this batch`),
-        el("p", { id: "cluster-note" }, shared ? `Summary from batch item ${cluster.representative_id}.` : ""),
-        (cluster.added || []).length ? el("p", {}, "Only here: ", el("span", { lang: "zh" }, cluster.added.join(" "))) : null,
-        (cluster.removed || []).length ? el("p", {}, "Missing here: ", el("span", { lang: "zh" }, cluster.removed.join(" "))) : null,
-      );
-    }
-    review.hidden = !review.childNodes.length;
-
-    // English summary, one sentence per line, each linked to its sources
-    const sentences = summary.sentences || [];
-    const list = clear($("summary-sentences"));
-    const english = sentences.some((s) => s.en);
-    $("en-missing").hidden = english || !!summary.en;
-    $("en-missing").textContent =
-      "No English summary in this result" +
-      (warnings.length ? " (see the warnings above)." : ".") +
-      (sentences.length ? " The key sentences are shown in Chinese, linked to their sources." : "");
-    if (!sentences.length && summary.en) {
-      list.append(el("li", { class: "summary-sentence" }, summary.en));
-    }
+  // Summary sentences as list items, each linked to its source sentences in the article.
+  function sentenceItems(list, sentences, lang) {
     sentences.forEach((s, i) => {
+      const text = lang === "en" ? s.en : s.zh;
+      if (!text) return;
       const sources = Array.isArray(s.sources) ? s.sources : [];
       const links = sources.map((index) =>
         el(
@@ -575,16 +533,110 @@
             if (event.key === "Enter") highlightSources(sources, true, true);
           },
         },
-        s.en ? el("span", { class: "en" }, s.en) : el("span", { class: "zh-fallback", lang: "zh" }, s.zh || ""),
+        el("span", { class: lang, lang }, text),
         links.length ? el("span", { class: "sources", "aria-label": "sources" }, " ", ...links) : null,
       );
       item.id = `summary-${i}`;
       list.append(item);
     });
+  }
 
-    // Chinese brief
+  function renderResult(result, backToBatch) {
+    hideError();
+    hideStatus();
+    $("result").hidden = false;
+    $("batch").hidden = true;
+    $("result-back").hidden = !backToBatch;
+    if (backToBatch) $("result-back-link").setAttribute("href", `#/batches/${encodeURIComponent(backToBatch)}`);
+
+    const article = result.article || {};
+    const summary = result.summary || {};
+    const checks = result.checks || {};
+    const prov = result.provenance || {};
+    const reasons = result.review_reasons || [];
+    const sentences = summary.sentences || [];
+    const english = sentences.some((s) => s.en) || !!summary.en;
+    // No translation model on the server: nothing here can be English (key terms aside).
+    const noTranslator =
+      article.language !== "en" && !(prov.models || []).some((m) => m.role === "translation");
+    const offlineChosen = !noTranslator && prov.profile === "offline" && !english;
+    const warnings = (checks.warnings || []).filter(
+      (w) => !reasons.includes(w) && !(noTranslator && w.includes(GETTING_ENGLISH)),
+    );
+
+    // Metadata
+    $("result-title").textContent = article.title || "(no title found)";
+    $("result-title-en").textContent = article.title_en || "";
+    $("result-title-en").hidden = !article.title_en;
+    const meta = clear($("meta-list"));
+    addMeta(meta, "Date", article.published);
+    addMeta(meta, "Outlet", article.outlet ? el("span", { lang: "zh" }, article.outlet) : null);
+    if ((article.authors || []).length) addMeta(meta, article.authors.length > 1 ? "Authors" : "Author", ...personList(article.authors));
+    if ((article.editors || []).length) addMeta(meta, article.editors.length > 1 ? "Editors" : "Editor", ...personList(article.editors));
+    if (article.url && /^https?:\/\//i.test(article.url)) {
+      addMeta(meta, "Source", el("a", { href: article.url, rel: "noopener noreferrer nofollow", target: "_blank" }, article.url));
+    }
+    addMeta(meta, "Language", article.language);
+    addMeta(meta, "Method", summary.method);
+
+    // What is missing and who can fix it, in plain words.
+    $("no-english").hidden = !(noTranslator || offlineChosen);
+    $("no-english-link").parentElement.hidden = !noTranslator;
+    $("no-english-text").textContent = noTranslator
+      ? "This newsum server has no translation model, so the headline, the summary and the " +
+        "article are in Chinese only. The key sentences, the key terms (with pinyin and " +
+        "dictionary English) and the article below are all here. Whoever runs the server can " +
+        "add the model; the link below says how."
+      : "You chose the offline profile, which writes no English. Choose “auto” to get English.";
+
+    // Warnings
+    const warningList = clear($("warning-list"));
+    for (const w of warnings) warningList.append(el("li", {}, w));
+    $("warnings").hidden = !warnings.length;
+
+    // Review flags and near-duplicates (issue 6): what a person should look at, and why.
+    let review = $("review");
+    if (!review) {
+      review = el("div", { id: "review", class: "warnings review", role: "status" });
+      $("warnings").before(review);
+    }
+    clear(review);
+    if (result.needs_review) {
+      review.append(el("h3", {}, "Needs review"), el("ul", { id: "review-list" }, reasons.map((r) => el("li", {}, r))));
+    }
+    const cluster = result.cluster;
+    if (cluster && cluster.size > 1) {
+      const shared = cluster.representative_id !== null && cluster.representative_id !== undefined;
+      review.append(
+        el("h3", {}, `Same story as ${cluster.size - 1} other article(s) in this batch`),
+        el("p", { id: "cluster-note" }, shared ? `Summary from batch item ${cluster.representative_id}.` : ""),
+        (cluster.added || []).length ? el("p", {}, "Only here: ", el("span", { lang: "zh" }, cluster.added.join(" "))) : null,
+        (cluster.removed || []).length ? el("p", {}, "Missing here: ", el("span", { lang: "zh" }, cluster.removed.join(" "))) : null,
+      );
+    }
+    review.hidden = !review.childNodes.length;
+
+    // English summary, one sentence per line, each linked to its sources. Without
+    // English, the key sentences are listed (and linked) once: in the Chinese panel.
+    const list = clear($("summary-sentences"));
+    $("en-missing").hidden = english;
+    $("en-missing").textContent = noTranslator
+      ? "No English summary: this server has no translation model yet (see the note above). " +
+        "The key sentences are in the Chinese brief."
+      : "No English summary in this result" + (warnings.length ? " (see the warnings above)." : ".");
+    if (english && !sentences.length) list.append(el("li", { class: "summary-sentence" }, summary.en));
+    if (english) sentenceItems(list, sentences, "en");
+    $("en-hint").hidden = !english || !sentences.length;
+
+    // Chinese brief: the text beside an English summary; the linked key sentences without one.
+    const zhList = clear($("zh-sentences"));
+    const zhLinked = !english && sentences.some((s) => s.zh);
+    if (zhLinked) sentenceItems(zhList, sentences, "zh");
     const zh = summary.zh || sentences.map((s) => s.zh).filter(Boolean).join("");
     $("zh-brief").textContent = zh || "(no Chinese brief)";
+    $("zh-brief").hidden = zhLinked;
+    zhList.hidden = !zhLinked;
+    $("zh-hint").hidden = !zhLinked;
 
     // Key terms
     const terms = result.key_terms || [];
@@ -594,10 +646,10 @@
         el(
           "tr",
           {},
-          el("td", { lang: "zh" }, t.zh),
+          el("td", { class: "zh-term", lang: "zh" }, t.zh),
           el("td", { class: "pinyin" }, t.pinyin),
-          el("td", {}, t.en || "—"),
-          el("td", { class: "hint" }, t.kind || ""),
+          el("td", { class: "en-term" }, t.en || "—"),
+          el("td", { class: "kind hint" }, t.kind || ""),
         ),
       );
     }
@@ -636,9 +688,11 @@
       toggle.hidden = true;
       // The service says why in checks.warnings; point there rather than repeat it.
       $("translation-missing").hidden = false;
-      $("translation-missing").textContent = warnings.length
-        ? "No full translation in this result (see the warnings above)."
-        : "No full translation in this result: it was not asked for.";
+      $("translation-missing").textContent = noTranslator
+        ? "No full translation: this server has no translation model yet (see the note above)."
+        : warnings.length
+          ? "No full translation in this result (see the warnings above)."
+          : "No full translation in this result: it was not asked for.";
     }
 
     // The article, sentence by sentence, as the summary's sources index it
@@ -670,7 +724,6 @@
     $("removed-details").hidden = !removed.length;
 
     // Provenance
-    const prov = result.provenance || {};
     const provList = clear($("prov-list"));
     addMeta(provList, "Pipeline", prov.pipeline);
     addMeta(provList, "Profile", prov.profile);

@@ -101,3 +101,65 @@ def test_a_failed_representative_sends_its_followers_on_their_own(world: World) 
     assert [(name, args) for name, args, _ in sent] == [(TASK_SUMMARIZE_PLANNED, ["b", [1]])]
     assert sent[0][2]["soft_time_limit"] == 10 and sent[0][2]["queue"] == "batch"
     assert world.plans.get("b", [1])[0] is not None  # kept for that run
+
+
+def test_a_follower_keeps_its_own_headline_date_and_outlet(world: World) -> None:
+    from workers.contract import Article, Author, Provenance, Summary, SummaryResult
+
+    shared = SummaryResult(
+        id="content-key",
+        article=Article(
+            title="国务院常务会议召开",
+            title_en="State Council executive meeting held",
+            published="2020-01-09",
+            outlet="新华社",
+            authors=[Author(name="李明", romanized="Li Ming")],
+            url="https://wire.example/1",
+            language="zh-Hans",
+            text="甲。",
+            sentences=["甲。"],
+        ),
+        summary=Summary(method="extractive", zh="甲。"),
+        provenance=Provenance(profile="offline"),
+    )
+    world.jobs.client.set(world.jobs.layout.result("content-key"), shared.model_dump_json())
+    own = PreparedArticle(
+        title="国务院开会 部署新能源汽车",
+        published="2020-01-10",
+        outlet="嘉兴日报",
+        authors=["李明", "裘建锋"],
+        url="https://portal.example/2",
+        text="甲。",
+        sentences=["甲。"],
+        language="zh-Hans",
+    )
+    member_item = PlannedItem(1, "member", "k1", "own1", SummaryOptions(), own)
+    world.jobs.client.hset(world.plans.layout.batch_prepared("b"), "1", member_item.dumps())
+    world.jobs.mark_done("lead", result_key="content-key")
+    world.finish()
+
+    record = world.jobs.get("member")
+    assert record is not None and record.state == "done"
+    assert record.result_key == "member:b:1"  # its own result, kept apart from the cache
+    raw = world.jobs.client.get(world.jobs.layout.result(record.result_key))
+    member = SummaryResult.model_validate_json(raw)
+    article = member.article
+    assert (article.title, article.published, article.outlet, article.url) == (
+        "国务院开会 部署新能源汽车",
+        "2020-01-10",
+        "嘉兴日报",
+        "https://portal.example/2",
+    )
+    assert article.title_en is None  # another headline: no English of its own
+    assert [(a.name, a.romanized) for a in article.authors] == [
+        ("李明", "Li Ming"),
+        ("裘建锋", "Qiu Jianfeng"),
+    ]
+    assert member.id == "k1" and member.summary == shared.summary
+    assert member.cluster is not None and member.cluster.size == 2
+    assert member.checks.warnings == [member.cluster.member_warning()]
+    # The representative's own result is untouched.
+    again = SummaryResult.model_validate_json(
+        world.jobs.client.get(world.jobs.layout.result("content-key"))
+    )
+    assert again.article.outlet == "新华社" and again.checks.warnings == []

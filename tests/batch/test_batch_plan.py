@@ -1,4 +1,4 @@
-"""Worker-side grouping of a batch's HTML and URL items: the plan and its Redis side."""
+"""Worker-side grouping of a batch's items after extraction: the plan and its Redis side."""
 
 from __future__ import annotations
 
@@ -20,9 +20,8 @@ from workers.batch.plan import (
     PlannedItem,
     chunks,
     plan_items,
-    plan_plain_text,
 )
-from workers.contract import ArticleInput, SummaryOptions
+from workers.contract import SummaryOptions
 from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 
@@ -79,24 +78,6 @@ def test_items_not_to_group_are_summarized_as_they_are() -> None:
     plan = plan_items([item(0, story), alone, item(2, story)], ["0", "1", "2"])
     assert plan.summarize == [0, 1]
     assert plan.follows == {2: 0} and plan.clusters[0].size == 2
-
-
-def test_the_api_groups_plain_text_by_batch_position_with_the_same_function() -> None:
-    story = seed_body()
-    short = SummaryOptions(sentences=1)
-    given: list[tuple[ArticleInput, SummaryOptions] | None] = [
-        (ArticleInput(text=OTHER), SummaryOptions()),
-        (ArticleInput(text=story), SummaryOptions()),
-        None,  # an item that failed to parse
-        (ArticleInput(html=f"<p>{story}</p>"), SummaryOptions()),  # the workers' to group
-        (ArticleInput(text="本站讯 " + story), short),  # other options: alone
-        (ArticleInput(text="本站讯 " + story), SummaryOptions()),
-    ]
-    plan = plan_plain_text(given)
-    assert sorted(plan) == [1, 5]  # only clusters of two or more
-    assert (plan[1].representative, plan[1].size, plan[1].summarize) == (1, 2, True)
-    assert (plan[5].representative, plan[5].cluster, plan[5].summarize) == (1, 1, False)
-    assert plan[5].added[0].startswith("本站讯")  # what the repost adds, from its own text
 
 
 def test_a_planned_item_survives_its_trip_through_redis_as_json() -> None:

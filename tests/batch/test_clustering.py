@@ -22,6 +22,7 @@ from workers.batch.clustering import (
     minhash_signatures,
     normalize_for_shingles,
 )
+from workers.batch.rows import ROW_FIELDS
 
 HEADERS = ["来源：新华社", "本文转自人民网", "（记者 王五）", "原标题：", ""]
 FOOTERS = ["责任编辑：张三", "【纠错】 【责任编辑：李四】", "免责声明：本文仅代表作者观点。", ""]
@@ -232,9 +233,14 @@ def test_batch_command_summarizes_a_repost_once(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "2 stories; 1 near-duplicate(s) shared a summary" in done.stderr
-    lines = [json.loads(line)["result"] for line in out.read_text("utf-8").splitlines()]
+    written = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    # The service's row shape (workers.batch.rows), the cluster beside the result.
+    assert [list(row) for row in written] == [list(ROW_FIELDS)] * 3
+    assert [row["index"] for row in written] == [0, 1, 2]
+    assert [row["cluster"] for row in written] == [row["result"]["cluster"] for row in written]
+    lines = [row["result"] for row in written]
     seed_result, other_result, repost_result = lines
-    assert seed_result["cluster"]["size"] == 2 and other_result["cluster"]["size"] == 1
+    assert seed_result["cluster"]["size"] == 2 and other_result["cluster"] is None
     assert repost_result["cluster"]["representative_id"] == "seed"
     assert repost_result["cluster"]["id"] == seed_result["cluster"]["id"] == 0
     assert repost_result["summary"] == seed_result["summary"]
@@ -244,6 +250,12 @@ def test_batch_command_summarizes_a_repost_once(tmp_path: Path) -> None:
     assert any(
         "the same story as batch item seed" in w for w in repost_result["checks"]["warnings"]
     )
+    # The repost keeps its own page's metadata; the summary is the seed's.
+    seed_article, repost_article = seed_result["article"], repost_result["article"]
+    assert (seed_article["outlet"], repost_article["outlet"]) == ("嘉兴日报", "新华网")
+    assert seed_article["published"] == "2020-01-09" and repost_article["published"] is None
+    assert repost_article["title"] != seed_article["title"]
+    assert [e["name"] for e in repost_article["editors"]] == ["张三"]
 
 
 def test_with_cluster_copies_and_never_touches_the_shared_result() -> None:
@@ -261,8 +273,9 @@ def test_with_cluster_copies_and_never_touches_the_shared_result() -> None:
     assert copy.id == "key-c" and copy.cluster is not None
     assert (copy.cluster.representative_id, copy.cluster.added) == ("a", ["乙。"])
     assert copy.checks.warnings == [
-        "the same story as batch item a: its summary is shared; "
-        "cluster.added / cluster.removed say what differs"
+        "This article is the same story as batch item a and shares its summary; the "
+        "sentences only one of them has are listed with the cluster "
+        "(cluster.added / cluster.removed)."
     ]
     assert original.cluster is None and original.checks.warnings == []
     own = with_cluster(original, ClusterAssignment(0, 0, 0, 2), key="key-a", ids=["a", "b", "c"])

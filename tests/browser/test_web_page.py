@@ -80,18 +80,19 @@ def test_seed_article_summary_end_to_end(page: Any, newsum_server: Any, tmp_path
     assert any(TONE_MARKS.search(p) for p in pinyin)
     assert "Jiāxīng" in pinyin
 
-    # The offline profile says English needs models, and the page shows it.
-    warnings = page.locator("#warning-list li").all_inner_texts()
-    assert any("models" in w for w in warnings), warnings
+    # With no models, the page says English is missing and who can fix it.
+    assert page.locator("#no-english").is_visible()
+    assert "no translation model" in page.locator("#no-english-text").inner_text()
     assert page.locator("#en-missing").is_visible()
     # No full translation offline: the toggle is absent and the page says why.
     assert not page.locator("#translation-toggle").is_visible()
-    assert "see the warnings above" in page.locator("#translation-missing").inner_text()
+    assert "no translation model" in page.locator("#translation-missing").inner_text()
     # Nothing English was checked, and the page does not pretend otherwise.
     assert "not checked" in page.locator("#checks-list").inner_text()
 
-    # A summary sentence's source link highlights its source sentence.
-    summary = page.locator(".summary-sentence")
+    # A summary sentence's source link highlights its source sentence (offline: the
+    # key sentences are listed once, in the Chinese panel).
+    summary = page.locator("#zh-sentences .summary-sentence")
     assert summary.count() >= 2
     first_sources = [int(s) for s in summary.nth(0).get_attribute("data-sources").split(",")]
     source = first_sources[0]
@@ -101,7 +102,7 @@ def test_seed_article_summary_end_to_end(page: Any, newsum_server: Any, tmp_path
     assert highlighted.count() == 1
     assert highlighted.first.get_attribute("id") == f"sentence-{source}"
     # Offline, the summary sentence is the source sentence itself.
-    assert sentence_text(page, source) == summary.nth(0).locator(".zh-fallback").inner_text()
+    assert sentence_text(page, source) == summary.nth(0).locator("span.zh").inner_text()
     assert sentence_text(page, source) in seed_text()
 
     # Hovering another summary sentence moves the highlight to its sources.

@@ -177,7 +177,9 @@ def test_no_translate_option_is_respected(engines: Engines, seed_prepared) -> No
         key="k",
     )
     assert result.translation is None
-    assert "translation: not asked for (translate=false)" in result.checks.warnings
+    assert "No full translation: it was not asked for (translate=false)." in (
+        result.checks.warnings
+    )
 
 
 def test_direct_strategy_refused_without_the_noncommercial_opt_in(

@@ -104,18 +104,21 @@ def test_traditional_chinese_is_converted_and_kept(settings: Settings) -> None:
     assert any("traditional" in w for w in prepared.warnings)
 
 
-def test_english_passes_through_with_a_warning(settings: Settings) -> None:
+def test_english_is_refused_as_not_chinese(settings: Settings) -> None:
+    # The README promises 422 not_chinese for text that is not Chinese; English
+    # was once passed through and then flagged its own numbers as unsupported.
     text = (
         "The city council approved a new budget on Tuesday. Spending on schools will rise "
         "by ten percent. Officials said the plan would be reviewed next year."
     )
-    result = summarize_article(
-        ArticleInput(text=text), SummaryOptions(sentences=2), offline_engines(), settings, key="en"
-    )
-    assert result.article.language == "en"
-    assert result.summary.en and result.summary.en in text.replace("\n", " ")
-    assert result.summary.zh is None
-    assert any("already in English" in w for w in result.checks.warnings)
+    with pytest.raises(NotChinese, match="reads as English"):
+        summarize_article(
+            ArticleInput(text=text),
+            SummaryOptions(sentences=2),
+            offline_engines(),
+            settings,
+            key="en",
+        )
 
 
 @pytest.mark.parametrize(
@@ -191,4 +194,4 @@ def test_model_strategy_on_auto_without_models_falls_back_with_a_warning(
         key="k",
     )
     assert result.summary.method == "extractive"
-    assert any("ran 'extractive' instead" in w for w in result.checks.warnings)
+    assert any("key sentences instead" in w for w in result.checks.warnings)

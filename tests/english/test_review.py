@@ -57,10 +57,15 @@ def test_low_confidence_and_failed_checks_are_reasons() -> None:
     )
     reasons = review_reasons(result, threshold=0.4, notes=["a note from the pipeline"])
     assert reasons[0] == (
-        "low translation confidence (below 0.40) in 1 of 2 sentences: translation[1]"
+        "The translation of 1 of 2 sentences is uncertain (model confidence below 0.40): "
+        "sentence 2 of the full translation. Read it against the Chinese before use."
     )
     assert "250,000" in reasons[1] and "23.3万" in reasons[2] and "Qiu Jianfeng" in reasons[3]
     assert reasons[-1] == "a note from the pipeline"
+    # Sentences for an editor, not field names ("translation[1]: …").
+    for reason in reasons[:-1]:
+        assert reason[0].isupper() and reason.endswith("."), reason
+        assert "translation[" not in reason and "checks." not in reason, reason
     # The same result under a lower threshold: only the checks remain.
     assert not any("confidence" in r for r in review_reasons(result, threshold=0.1))
     flagged = flag_for_review(result)
@@ -143,5 +148,6 @@ def test_pipeline_fills_confidence_glossary_and_review(tiny_model_dir: Path) -> 
     assert terms.get("主题教育") == "Theme Education"
     # Random weights are unsure of everything: flagged, and the reason says so.
     assert result.needs_review is True
-    assert result.review_reasons[0].startswith("low translation confidence (below 0.99)")
+    assert result.review_reasons[0].startswith("The translation of ")
+    assert "(model confidence below 0.99)" in result.review_reasons[0]
     assert any("in pieces" in r for r in result.review_reasons)

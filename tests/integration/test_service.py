@@ -375,18 +375,26 @@ def test_reposted_wire_copy_in_a_batch_is_summarized_once(offline_stack: Stack) 
     items = [
         {"id": "wire", "text": story},
         {"id": "portal", "text": "本站讯 " + story + "\n（责任编辑：张三）"},
-        {"id": "paper", "text": story + "\n本报记者将继续关注此事进展。"},
+        # A sentence of its own (a reporter's line, "本报记者将继续关注…", would be
+        # cleaned away as a byline before grouping, as `newsum batch` cleans it).
+        {
+            "id": "paper",
+            "text": story + "\n据悉，有关部门将在下月公布具体实施细则，进一步推动工作落实。",
+        },
     ]
     with offline_stack.http() as http:
         lines = run_batch(http, {"items": items}, timeout_s=60)
-    # One job for the story (the worker's run counter is shared with other tests'
-    # leftover batch items, so the job ids tell).
-    assert len({line["job_id"] for line in lines}) == 1
+        jobs = [http.get(f"/v1/jobs/{line['job_id']}").json() for line in lines]
+    # Grouped by the workers after extraction, as `newsum batch` groups them: each item
+    # has its own job, and the story was summarized once (the others' jobs found it made).
+    assert len({line["job_id"] for line in lines}) == 3
+    assert [job["result"]["provenance"]["cached"] for job in jobs] == [False, True, True]
     assert [line["state"] for line in lines] == ["done"] * 3
+    assert [line["cluster"] for line in lines] == [line["result"]["cluster"] for line in lines]
     clusters = [line["result"]["cluster"] for line in lines]
     assert {c["id"] for c in clusters} == {clusters[0]["id"]} and clusters[0]["size"] == 3
     assert clusters[1]["representative_id"] == "wire"
-    assert any("继续关注" in s for s in clusters[2]["added"])
+    assert any("实施细则" in s for s in clusters[2]["added"])
     assert len({line["result"]["id"] for line in lines}) == 3
 
 

@@ -219,3 +219,128 @@ def test_doctor_names_what_a_broken_folder_lacks(tmp_path: Path, empty_cache: Pa
     line = doctor(tmp_path, allow_noncommercial=False, hub_cache=empty_cache)[1]
     assert line.startswith("broken   summary") and "has no weights" in line
     assert "`newsum models pull summary`" in line
+
+
+# ---------------------------------------------------------------- converted copies and profiles
+
+
+def fake_converted(model_dir: Path, role: str, quantization: str) -> Path:
+    """A folder with the files `models.convert.is_converted` checks (not loadable)."""
+    from models.convert import MARKER, TOKENIZER_DIR, ct2_path
+
+    folder = ct2_path(get_spec(role), model_dir, quantization)
+    (folder / TOKENIZER_DIR).mkdir(parents=True)
+    for name in ("model.bin", f"{TOKENIZER_DIR}/tokenizer_config.json", MARKER):
+        (folder / name).write_text("{}")
+    return folder
+
+
+def test_list_and_doctor_show_converted_copies(
+    tiny_model_dir: Path, tmp_path: Path, empty_cache: Path
+) -> None:
+    model_dir = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, model_dir)
+    int8 = fake_converted(model_dir, "translation", "int8")
+    fp16 = fake_converted(model_dir, "summary", "float16")
+    # A half-written conversion is not a copy.
+    (model_dir / "sshleifer--distilbart-cnn-12-6.ct2-int8").mkdir()
+    statuses = list_models(model_dir, allow_noncommercial=False, hub_cache=empty_cache)
+    assert statuses[0].converted == {"int8": int8}
+    assert statuses[1].converted == {"float16": fp16}
+    assert statuses[2].converted == {}
+    lines = doctor(model_dir, allow_noncommercial=False, hub_cache=empty_cache)
+    assert f"translation: CTranslate2 int8 copy at {int8}" in lines[1]
+    assert f"summary: CTranslate2 float16 copy at {fp16}" in lines[3]
+
+
+def test_doctor_report_says_what_the_profile_lacks(
+    tiny_model_dir: Path, tmp_path: Path, empty_cache: Path
+) -> None:
+    from models.catalog import doctor_report
+
+    empty = tmp_path / "empty"
+    report = doctor_report(
+        empty, allow_noncommercial=False, profile="standard", hub_cache=empty_cache
+    )
+    assert report.missing == ["translation", "summary"]
+    assert report.lines[-1].startswith("profile 'standard' cannot run here")
+    for profile in ("auto", "offline"):
+        report = doctor_report(
+            empty, allow_noncommercial=False, profile=profile, hub_cache=empty_cache
+        )
+        assert report.missing == []
+    ready = doctor_report(
+        tiny_model_dir, allow_noncommercial=False, profile="standard", hub_cache=empty_cache
+    )
+    assert ready.missing == [] and ready.lines[-1] == "profile 'standard' has every model it needs"
+    with pytest.raises(ValueError, match="unknown profile"):
+        doctor_report(empty, allow_noncommercial=False, profile="fast", hub_cache=empty_cache)
+
+
+def test_what_counts_as_present_follows_the_engine(
+    tiny_model_dir: Path, tmp_path: Path, empty_cache: Path
+) -> None:
+    from models.catalog import doctor_report
+
+    # Checkpoints only: NEWSUM_ENGINE=ctranslate2 cannot run them.
+    report = doctor_report(
+        tiny_model_dir,
+        allow_noncommercial=False,
+        profile="standard",
+        hub_cache=empty_cache,
+        engine="ctranslate2",
+    )
+    assert report.missing == ["translation", "summary"]
+    assert "newsum models convert translation --quantization int8" in report.lines[0]
+    # Converted copies only (no checkpoints): enough for auto and ctranslate2 engines,
+    # not for transformers; the quantization must be the configured one.
+    copies = tmp_path / "copies"
+    fake_converted(copies, "translation", "int8")
+    fake_converted(copies, "summary", "int8")
+    for engine, missing in (
+        ("auto", []),
+        ("ctranslate2", []),
+        ("transformers", ["translation", "summary"]),
+    ):
+        report = doctor_report(
+            copies,
+            allow_noncommercial=False,
+            profile="standard",
+            hub_cache=empty_cache,
+            engine=engine,
+        )
+        assert report.missing == missing, engine
+    report = doctor_report(
+        copies, allow_noncommercial=False, profile="standard", hub_cache=empty_cache
+    )
+    assert report.lines[0].startswith("ok       translation") and "copy only" in report.lines[0]
+    report = doctor_report(
+        copies,
+        allow_noncommercial=False,
+        profile="standard",
+        hub_cache=empty_cache,
+        quantization="float16",
+    )
+    assert report.missing == ["translation", "summary"]
+
+
+def test_pull_draws_the_hub_bars_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub.utils import are_progress_bars_disabled
+
+    import models.store
+
+    seen: list[bool] = []
+    monkeypatch.setattr(models.store, "_unreachable", lambda endpoint, timeout_s: None)
+    monkeypatch.setattr(
+        models.store,
+        "_download",
+        lambda spec, target, timeout_s: seen.append(are_progress_bars_disabled()),
+    )
+    before = are_progress_bars_disabled()
+    for progress in (False, True):
+        with pytest.raises(ModelNotFound, match="pulled"):  # nothing was written
+            pull(get_spec("translation"), tmp_path, progress=progress)
+    assert seen == [True, before]
+    assert are_progress_bars_disabled() == before

@@ -250,3 +250,35 @@ def test_loading_the_engine_does_not_import_torch(ct2_dir: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False"
+
+
+def test_convert_draws_its_steps_only_when_asked(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = get_spec("translation")
+    source = model_path(spec, tiny_model_dir)
+    convert(spec, source, tmp_path / "quiet", quantization="float32")
+    # Not even transformers' own "Loading weights" bar.
+    assert capsys.readouterr().err == ""
+    convert(spec, source, tmp_path / "loud", quantization="float32", progress=True)
+    err = capsys.readouterr().err
+    assert "translation → ct2-float32" in err
+    for step in ("loading the checkpoint", "writing CTranslate2 weights", "copying the tokenizer"):
+        assert step in err
+    assert "3/3" in err
+
+
+def test_an_imported_converted_copy_translates(ct2_dir: Path, tmp_path: Path) -> None:
+    """export → import on a machine with no checkpoint: the CTranslate2 copy alone runs."""
+    from models.archive import export_models, exportable, import_models
+
+    spec = get_spec("translation")
+    archive = tmp_path / "ct2.tar"
+    export_models(archive, exportable(ct2_dir, ["translation"], converted_only=True))
+    target = tmp_path / "offline-machine"
+    import_models(archive, target)
+    assert model_path(spec, target).exists() is False
+    texts = _inputs("translation")
+    here = _load(spec, ct2_dir, "float32").generate(texts, max_new_tokens=8)
+    there = _load(spec, target, "float32").generate(texts, max_new_tokens=8)
+    assert there == here and all(there)

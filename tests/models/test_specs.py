@@ -70,3 +70,30 @@ def test_noncommercial_model_is_refused_unless_allowed() -> None:
     assert spec.id in message and "CC BY-NC-SA 4.0" in message
     assert isinstance(refused.value, ModelError)
     check_licence(spec, allow_noncommercial=True)
+
+
+def test_opus_mt_is_cc_by_and_credits_its_authors() -> None:
+    # The model card's licence (../shared/models/README.md), not Apache-2.0.
+    from tests.paths import SHARED_MODELS
+
+    spec = get_spec("translation")
+    assert spec.licence == "CC BY 4.0"
+    readme = SHARED_MODELS / "README.md"
+    if readme.is_file():
+        assert "Licence: CC BY 4.0" in readme.read_text(encoding="utf-8")
+    assert spec.attribution is not None
+    for part in (
+        "Helsinki-NLP/opus-mt-zh-en",
+        "University of Helsinki",
+        "CC BY 4.0",
+        "https://creativecommons.org/licenses/by/4.0/",
+    ):
+        assert part in spec.attribution
+
+
+@pytest.mark.parametrize("spec", DEFAULT_SPECS, ids=lambda s: s.role)
+def test_every_licence_that_requires_credit_has_an_attribution(spec: ModelSpec) -> None:
+    needs_credit = spec.licence.startswith("CC BY")
+    assert (spec.attribution is not None) == needs_credit
+    if spec.attribution:
+        assert spec.id in spec.attribution and spec.licence in spec.attribution

@@ -77,7 +77,7 @@ def test_stdin_and_html_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "content", "code", "message"),
     [
-        (["summarize", "{missing}"], None, 1, "No such file"),
+        (["summarize", "{missing}"], None, 2, "No such file"),
         (["summarize", "{file}"], "   \n", 2, "empty"),
         (
             ["summarize", "{file}"],
@@ -131,7 +131,7 @@ def test_batch_directory_goes_on_past_a_bad_article(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["a-seed.txt", "b-empty.txt", "c-page.html"]
-    assert [line["status"] for line in lines] == ["done", "failed", "done"]
+    assert [line["state"] for line in lines] == ["done", "failed", "done"]
     assert lines[1]["error"]["code"] == "empty_input"
     assert "2 done, 1 failed" in done.stderr
 
@@ -150,7 +150,7 @@ def test_batch_jsonl_keeps_every_line(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["seed", "line-2", "both", "short"]
-    assert [line["status"] for line in lines] == ["done", "failed", "failed", "done"]
+    assert [line["state"] for line in lines] == ["done", "failed", "failed", "done"]
     assert "exactly one" in lines[2]["error"]["message"]
 
 
@@ -177,6 +177,12 @@ def test_summarize_with_a_model_dir_gives_english(tmp_path: Path, tiny_model_dir
         "Helsinki-NLP/opus-mt-zh-en",
         "sshleifer/distilbart-cnn-12-6",
     }
+    # CC BY 4.0 requires credit wherever the translator's output is used.
+    refs = {m["role"]: m for m in result["provenance"]["models"]}
+    assert refs["translation"]["licence"] == "CC BY 4.0"
+    assert "University of Helsinki" in refs["translation"]["attribution"]
+    assert "creativecommons.org/licenses/by/4.0" in refs["translation"]["attribution"]
+    assert refs["summary"]["attribution"] is None  # Apache-2.0 asks none in output
 
 
 def test_models_list_and_doctor(tmp_path: Path, tiny_model_dir: Path) -> None:

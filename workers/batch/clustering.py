@@ -42,6 +42,8 @@ from typing import Protocol
 
 import numpy as np
 
+from workers.article.extracted import PageMetadata
+from workers.batch.members import member_result
 from workers.contract import ClusterInfo, SummaryResult
 
 SHINGLE = 5
@@ -339,18 +341,11 @@ def with_cluster(
     *,
     key: str,
     ids: Sequence[str] | None = None,
+    own: PageMetadata | None = None,
 ) -> SummaryResult:
     """A copy of ``result`` for batch item ``assignment.index``: its own ``key`` and
-    ``cluster``; when ``result`` was made for another item (its id is not ``key``), a
-    warning naming whose summary it shares. ``result`` itself is never changed (it may
-    sit in the cache): cluster membership belongs to one batch, not to the article."""
-    shared = result.model_copy(deep=True)
-    shared.id = key
-    shared.cluster = cluster_info(assignment, ids)
-    if result.id != key:
-        whose = ids[assignment.representative] if ids is not None else assignment.representative
-        shared.checks.warnings.append(
-            f"the same story as batch item {whose}: its summary is shared; "
-            "cluster.added / cluster.removed say what differs"
-        )
-    return shared
+    ``cluster``; when ``result`` was made for another item (its id is not ``key``), the
+    item's own page metadata (``own``) and a warning naming whose summary it shares
+    (``workers.batch.members``). ``result`` itself is never changed (it may sit in the
+    cache): cluster membership belongs to one batch, not to the article."""
+    return member_result(result, cluster_info(assignment, ids), key=key, own=own)

@@ -27,17 +27,15 @@ from models.errors import ModelError, ModelNotFound
 from models.specs import ModelSpec, check_licence, get_spec
 from models.store import locate
 from workers.contract import PIPELINE_VERSION, ModelRef
+from workers.english.notices import NO_MODELS, NO_SUMMARY_MODEL, NO_TRANSLATION_MODEL
 from workers.english.review import DEFAULT_REVIEW_CONFIDENCE
 from workers.errors import ModelUnavailable
 from workers.settings import Settings
 
 EffectiveProfile = Literal["offline", "standard"]
 
-NEEDS_MODELS_WARNING = (
-    "English abstractive summary and translation need models: run `newsum models pull` "
-    "(or `newsum models doctor` to see what is missing); this result comes from the "
-    "offline extractive engine"
-)
+# The warning of a result made without models (``workers.english.notices``).
+NEEDS_MODELS_WARNING = NO_MODELS
 
 
 @dataclass
@@ -71,6 +69,7 @@ class Engines:
                     id=engine.model_id,
                     revision=engine.revision,
                     licence=spec.licence if spec else None,
+                    attribution=spec.attribution if spec else None,
                     engine=engine.engine_name,
                     role=role,
                 )
@@ -164,15 +163,9 @@ def _load_engines(settings: Settings, profile: str) -> Engines:
         else:
             engines.summarizer = engine
     if engines.summarizer is None:
-        engines.warnings.append(
-            "no summary model present: the brief is extractive (Chinese key sentences "
-            "with their English translation); run `newsum models pull summary`"
-        )
+        engines.warnings.append(NO_SUMMARY_MODEL)
     if engines.translator is None:
-        engines.warnings.append(
-            "no translation model present: no English translation; run "
-            "`newsum models pull translation`"
-        )
+        engines.warnings.append(NO_TRANSLATION_MODEL)
 
     direct_spec = get_spec("direct-summary")
     if settings.allow_noncommercial and _locate_any(direct_spec, settings) is not None:

@@ -25,6 +25,7 @@ import math
 from collections.abc import Sequence
 
 from workers.contract import SummaryResult
+from workers.english.notices import unsupported_numbers
 
 DEFAULT_REVIEW_CONFIDENCE = 0.4
 _LISTED = 5
@@ -40,6 +41,12 @@ def confidence(mean_logprob: float | None) -> float | None:
 def _some(items: Sequence[object]) -> str:
     shown = ", ".join(str(i) for i in items[:_LISTED])
     return shown + (f" and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
+
+
+def _sentences(indices: Sequence[int]) -> str:
+    """Sentence positions as a reader counts them, from 1: "sentence 2", "sentences 1, 4"."""
+    word = "sentence" if len(indices) == 1 else "sentences"
+    return f"{word} {_some([i + 1 for i in indices])}"
 
 
 def review_reasons(
@@ -58,8 +65,10 @@ def review_reasons(
     ]
     if low:
         reasons.append(
-            f"low translation confidence (below {threshold:.2f}) in {len(low)} of "
-            f"{len(result.translation or [])} sentences: translation[{_some(low)}]"
+            f"The translation of {len(low)} of {len(result.translation or [])} sentences is "
+            f"uncertain (model confidence below {threshold:.2f}): {_sentences(low)} of the "
+            f"full translation. Read {'it' if len(low) == 1 else 'them'} against the Chinese "
+            "before use."
         )
     low_summary = [
         i
@@ -68,29 +77,30 @@ def review_reasons(
     ]
     if low_summary:
         reasons.append(
-            f"low confidence (below {threshold:.2f}) in summary sentence(s) "
-            f"{_some([i + 1 for i in low_summary])}"
+            f"Summary {_sentences(low_summary)} "
+            f"{'is' if len(low_summary) == 1 else 'are'} uncertain (model confidence below "
+            f"{threshold:.2f}): read against the source sentences before use."
         )
     checks = result.checks
     if checks.numbers.unsupported:
-        reasons.append(
-            "numbers in the English summary not found in the source: "
-            + _some(checks.numbers.unsupported)
-        )
+        reasons.append(unsupported_numbers(_some(checks.numbers.unsupported)))
     if checks.numbers.missing:
         reasons.append(
-            "numbers of the cited source sentences missing from the English summary: "
+            "The English summary leaves out figures that its source sentences give: "
             + _some(checks.numbers.missing)
+            + "."
         )
     if checks.names.unsupported:
         reasons.append(
-            "names in the English summary the source cannot spell: "
+            "Check these names: the English summary has "
             + _some(checks.names.unsupported)
+            + ", which no name in the Chinese article spells."
         )
     if checks.names.missing:
         reasons.append(
-            "people named in the cited source sentences missing from the English summary: "
+            "The English summary leaves out people that its source sentences name: "
             + _some(checks.names.missing)
+            + "."
         )
     reasons.extend(notes)
     return list(dict.fromkeys(reasons))

@@ -77,7 +77,10 @@ def translate_keeping_names(
         fixed, missing = repair_person_names(zh, en)
         english.append(fixed)
         if missing:
-            notes.append(f"name(s) not found in the English of “{_clip(zh)}”: {', '.join(missing)}")
+            notes.append(
+                f"A name could not be put right in the English of “{_clip(zh)}”: "
+                f"{', '.join(missing)}. Check that sentence's translation."
+            )
     return english, [c for _, c in pairs]
 
 

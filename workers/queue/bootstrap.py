@@ -47,6 +47,7 @@ from workers.store.cache import (
     publish_pipeline,
     redis_layout,
 )
+from workers.store.heartbeats import beat, worker_name
 from workers.store.jobs import JobStore
 from workers.store.translation_memory import TranslationMemory
 
@@ -199,15 +200,24 @@ def warm_up(engines: Engines, settings: Settings) -> None:
 def _start_heartbeat(
     client: redis.Redis, layout: RedisLayout, info: PipelineInfo, aliases: tuple[str, ...]
 ) -> None:
-    def beat() -> None:
+    """Refresh the pipeline record and this process's own heartbeat
+    (``workers.store.heartbeats``: /readyz counts the workers whose beat is fresh)."""
+    name = worker_name()
+
+    def refresh() -> None:
+        try:
+            publish_pipeline(client, layout, info, also_as=aliases)
+            beat(client, layout, name, info)
+        except redis.RedisError as exc:
+            log.warning("could not refresh the pipeline record and heartbeat: %s", exc)
+
+    def beat_forever() -> None:
         while True:
             time.sleep(PIPELINE_HEARTBEAT_S)
-            try:
-                publish_pipeline(client, layout, info, also_as=aliases)
-            except redis.RedisError as exc:
-                log.warning("could not refresh the pipeline record: %s", exc)
+            refresh()
 
-    threading.Thread(target=beat, name="newsum-heartbeat", daemon=True).start()
+    refresh()
+    threading.Thread(target=beat_forever, name="newsum-heartbeat", daemon=True).start()
 
 
 def on_process_init(**_: Any) -> None:
