@@ -18,10 +18,11 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from service.deps import CeleryQueue, ServiceState, TaskQueue
+from service.docs import install_docs
 from service.errors import install_error_handlers
 from service.metrics import Metrics, MetricsMiddleware
 from service.routes import batches, health, summaries, translate
-from service.security import install_body_limit, install_security
+from service.security import install_body_limit, install_key_first, install_security
 from workers.queue.celery_app import create_celery
 from workers.settings import Settings, load_settings
 from workers.store.cache import connect_redis
@@ -74,9 +75,13 @@ def create_app(
         summary="Chinese news reports in, faithful English briefs out",
         version="0.1.0",
         lifespan=lifespan,
+        # The reference pages load their assets from this server (``service.docs``).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.newsum = state
     install_error_handlers(app)
+    install_docs(app)
     for module in (summaries, batches, translate, health):
         app.include_router(module.router)
     # The web page comes last and matches only partially: every API route wins over a
@@ -86,6 +91,8 @@ def create_app(
             "/", app=StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="static"
         )
     )
+    # Keys are checked before bodies are read; metrics count those refusals too.
+    install_key_first(app, state)
     app.add_middleware(MetricsMiddleware, metrics=lambda: metrics)
     install_body_limit(app, state.limits.max_body_bytes)
     install_security(app, settings.cors_origins)

@@ -201,12 +201,13 @@ class KeyStore:
 
     def take_batch_items(self, key: ApiKey, items: int, now: float | None = None) -> None:
         """Count ``items`` against the key's daily batch quota; QuotaExceeded (the
-        whole batch refused, nothing counted) if it would go over."""
+        whole batch refused, nothing counted) if it would go over. Taken only for a
+        batch accepted whole (``service.batch_admission``): checked first, and given
+        back (``refund_batch_items``, with the same ``now``) if queueing it fails."""
         if key.batch_quota is None:
             return
         now = time.time() if now is None else now
-        day = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
-        name = self.layout.daily_quota(key.key_id, day)
+        name = self._quota_name(key, now)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.incrby(name, items)
             pipe.expire(name, 2 * 86_400)
@@ -220,6 +221,16 @@ class KeyStore:
                 retry_after_s=_seconds_to_midnight(now),
                 limit=key.batch_quota,
             )
+
+    def refund_batch_items(self, key: ApiKey, items: int, now: float) -> None:
+        """Give back what ``take_batch_items`` counted at ``now`` (a batch not queued)."""
+        if key.batch_quota is None:
+            return
+        self.client.decrby(self._quota_name(key, now), items)
+
+    def _quota_name(self, key: ApiKey, now: float) -> str:
+        day = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
+        return self.layout.daily_quota(key.key_id, day)
 
 
 def presented_key(request: Request) -> str | None:
@@ -274,7 +285,21 @@ def needs_check(
     return not allowed or bool(state.settings.anonymous_rate and request.method == "POST")
 
 
+# Where ``service.security.KeyFirst`` leaves the caller it checked before the body was
+# read (in the request's state, as a 1-tuple: None is an anonymous caller).
+CHECKED_CALLER = "newsum.checked_caller"
+
+
+def pre_checked(request: Request) -> tuple[ApiKey | None] | None:
+    """The caller checked before the body was read, if it was (``KeyFirst``)."""
+    checked: tuple[ApiKey | None] | None = request.scope.get("state", {}).get(CHECKED_CALLER)
+    return checked
+
+
 async def _caller(request: Request, state: ServiceState, access: Access) -> ApiKey | None:
+    checked = pre_checked(request)
+    if checked is not None:  # rate already counted: not twice
+        return checked[0]
     if not needs_check(state, request, access):
         return None
     return await run_in_threadpool(authorize, state, request, access)

@@ -18,7 +18,6 @@ still checked.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +31,15 @@ from service.auth import (
     Unauthorized,
     authorize,
     needs_check,
+    pre_checked,
     presented_key,
 )
 from service.deps import ServiceState
 from service.errors import LibreTranslateError
+from service.json_body import read_json
 from service.schemas import DetectedLanguage, Language
 from workers.article.language import han_ratio
+from workers.errors import InvalidRequest
 
 # Source codes, lower-cased: LibreTranslate 1.9 lists Chinese as zh-Hans and
 # zh-Hant (its older releases as zh and zt); zh-CN and zh-TW are what
@@ -79,11 +81,42 @@ class LibreParams:
         return self.text("api_key") or None
 
 
-async def read_params(request: Request) -> LibreParams:
+def text_body_limit(max_chars: int) -> int:
+    """The most bytes a /translate or /detect body can need for ``max_chars``
+    characters: six a character (a ``\\uXXXX`` escape), and 64 KiB for the rest."""
+    return max_chars * 6 + 65_536
+
+
+def _over(limit: int) -> LibreTranslateError:
+    return LibreTranslateError(
+        413,
+        f"Invalid request: the body is over {limit:,} bytes, more than the text limit "
+        "(NEWSUM_MAX_CHARS) can need",
+    )
+
+
+async def _body(request: Request, max_bytes: int | None) -> bytes:
+    """The body, read no further than ``max_bytes`` (413 past it)."""
+    if max_bytes is None:
+        return await request.body()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _over(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_params(request: Request, *, max_bytes: int | None = None) -> LibreParams:
     """JSON body when the request is JSON (or an untyped body that parses as JSON),
-    else the form fields over the query string, as LibreTranslate reads them."""
+    else the form fields over the query string, as LibreTranslate reads them.
+    ``max_bytes``: a body declared or found longer is refused (413) unread."""
     query: dict[str, Any] = dict(request.query_params)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    declared = request.headers.get("content-length", "")
+    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise _over(max_bytes)
     if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
         values = dict(query)
@@ -97,13 +130,13 @@ async def read_params(request: Request) -> LibreParams:
         if len(many) > 1:
             values["q"] = many
         return LibreParams(values, files)
-    body = await request.body()
+    body = await _body(request, max_bytes)
     if not body.strip():
         return LibreParams(query)
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise LibreTranslateError(400, "Invalid request: the body is not valid JSON") from None
+    try:  # off the event loop; depth and lone surrogates checked (service.json_body)
+        data = await run_in_threadpool(read_json, body)
+    except InvalidRequest as exc:
+        raise LibreTranslateError(400, f"Invalid request: {exc.message}") from None
     if not isinstance(data, dict):
         raise LibreTranslateError(400, "Invalid JSON format")
     return LibreParams(data)
@@ -184,7 +217,8 @@ def detect(text: str) -> DetectedLanguage:
 # ------------------------------------------------------------------ who is calling
 
 
-def _authorize(state: ServiceState, request: Request, key: str | None) -> ApiKey | None:
+def authorize_libre(state: ServiceState, request: Request, key: str | None) -> ApiKey | None:
+    """``authorize`` with LibreTranslate's refusals (LibreTranslateError 400, 403, 429)."""
     try:
         return authorize(state, request, "interactive", key=key)
     except Unauthorized as exc:
@@ -204,9 +238,12 @@ async def libre_caller(
 
     ``open_route``: the route answers without a key (a key given is still checked).
     """
+    checked = pre_checked(request)
+    if checked is not None:  # a header key, checked before the body was read
+        return checked[0]
     key = params.api_key
     if open_route and key is None and presented_key(request) is None:
         return None
     if not needs_check(state, request, "interactive", key=key):
         return None
-    return await run_in_threadpool(_authorize, state, request, key)
+    return await run_in_threadpool(authorize_libre, state, request, key)

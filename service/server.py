@@ -11,10 +11,20 @@ them in order: the API first, then the worker (warm shutdown, then cold after
 a grace period: an unfinished task is unacked and goes back to the queue), then
 Redis. If the worker dies (a model failed to load), the API stops too, with
 the worker's reason already on stderr.
+
+uvicorn's limits (``api_server``): a connection must deliver a whole request
+head within HEADER_TIMEOUT_S of opening or of its last answer (slow-header
+clients are cut off), an idle keep-alive connection closes after KEEP_ALIVE_S,
+a request head may be at most MAX_HEAD_BYTES, and past MAX_CONNECTIONS open
+connections or requests new requests get 503. On a loopback address the server
+answers only to its own host names and refuses cross-site writes
+(``service.security.LoopbackGuard``). In production, put a reverse proxy in
+front (TLS, its own header and body timeouts, connection limits).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -23,14 +33,25 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from workers.settings import Settings
 from workers.store.cache import celery_broker_url
 from workers.store.embedded_redis import EmbeddedRedis
 
+if TYPE_CHECKING:
+    import asyncio
+
+    import uvicorn
+    from fastapi import FastAPI
+
 log = logging.getLogger("newsum.serve")
 
 WORKER_GRACE_S = 20.0
+HEADER_TIMEOUT_S = 10.0
+KEEP_ALIVE_S = 5
+MAX_HEAD_BYTES = 16 * 1024
+MAX_CONNECTIONS = 1000
 
 
 class WorkerStartFailed(RuntimeError):
@@ -116,8 +137,6 @@ def worker_command_line(concurrency: int, profile: str, loglevel: str = "INFO") 
 
 def run_server(settings: Settings, *, host: str, port: int, concurrency: int, profile: str) -> int:
     """API + worker (+ embedded Redis) until Ctrl-C or SIGTERM; returns the exit code."""
-    import uvicorn
-
     from service.app import create_app
 
     # uvicorn re-raises the signal it caught after shutting down; with this handler
@@ -139,9 +158,7 @@ def run_server(settings: Settings, *, host: str, port: int, concurrency: int, pr
         worker = subprocess.Popen(
             worker_command_line(concurrency, profile), env=env, start_new_session=True
         )
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
-        )
+        server = api_server(create_app(settings), host=host, port=port, cors=settings.cors_origins)
 
         def watch(process: subprocess.Popen[bytes]) -> None:
             process.wait()
@@ -161,3 +178,80 @@ def run_server(settings: Settings, *, host: str, port: int, concurrency: int, pr
         if embedded is not None:
             embedded.stop()
     return 1 if worker_died.is_set() else 0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (what the server binds to) is a loopback address or name."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def head_timeout_protocol(seconds: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol, closing a connection that has not delivered a whole
+    request head ``seconds`` after it opened or after its last answer."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeadTimeoutProtocol(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm_head_timer()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm_head_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            self._head_timer = None
+            if not self.transport.is_closing():
+                self._head_timer = self.loop.call_later(seconds, self._head_overdue)
+
+        def _head_overdue(self) -> None:
+            self._head_timer = None
+            between_requests = self.cycle is None or self.cycle.response_complete
+            if between_requests and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeadTimeoutProtocol
+
+
+def api_server(
+    app: FastAPI,
+    *,
+    host: str,
+    port: int,
+    cors: str = "",
+    header_timeout_s: float = HEADER_TIMEOUT_S,
+    log_level: str = "info",
+) -> uvicorn.Server:
+    """The API under uvicorn with the limits above; on loopback, guarded
+    (``service.security.install_loopback_guard``)."""
+    import uvicorn
+
+    from service.security import install_loopback_guard
+
+    if is_loopback(host):
+        install_loopback_guard(app, host, port, cors)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        http=head_timeout_protocol(header_timeout_s),
+        timeout_keep_alive=KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        limit_concurrency=MAX_CONNECTIONS,
+    )
+    return uvicorn.Server(config)

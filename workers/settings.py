@@ -41,10 +41,24 @@ class Settings(BaseSettings):
     max_new_tokens: int | None = Field(
         default=None, ge=1, le=1024, description="cap on generated tokens; unset: each model's own"
     )
+    llm_model: str | None = Field(
+        default=None,
+        description="the instruct model of profile llm (a hub id from `newsum models list`, "
+        "e.g. Qwen/Qwen3-4B); unset: Qwen/Qwen2.5-1.5B-Instruct, Qwen/Qwen3-8B on device cuda",
+    )
 
     # limits on what is accepted
     max_bytes: int = Field(default=5_000_000, ge=1_000)
     max_chars: int = Field(default=100_000, ge=100)
+    # a caller's glossary (workers.article.limits.check_glossary); a batch's is stored once
+    max_glossary_entries: int = Field(
+        default=5_000, ge=1, description="terms a request's or batch's own glossary may hold"
+    )
+    max_glossary_bytes: int = Field(
+        default=500_000,
+        ge=100,
+        description="UTF-8 bytes of a request's or batch's own glossary (terms and English)",
+    )
 
     fetch_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
@@ -87,6 +101,19 @@ class Settings(BaseSettings):
         ge=1,
         description="an unacked task (its worker died) is redelivered after this; "
         "unset: max(3600, 2 × the hard time limit). Must outlast the longest task.",
+    )
+
+    sweep_interval_s: int = Field(
+        default=60,
+        ge=1,
+        description="how often one worker looks for queued jobs whose task message was lost "
+        "(workers.queue.sweeper)",
+    )
+    sweep_queued_after_s: int = Field(
+        default=300,
+        ge=1,
+        description="a job queued this long, never delivered, and whose message is in no queue "
+        "and not unacked (twice in a row) is failed transient",
     )
 
     # limits of the HTTP API

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from service.auth import ApiKey, BatchCaller, InteractiveCaller, KeyStore, with_key_glossary
+from service.batch_admission import CheckedItem, admit, check_glossary_of, keyed
 from service.deps import ServiceState, State
 from service.errors import NotFound, too_large
+from service.json_body import UnsupportedMediaType, is_json_type, read_json
 from service.routes.summaries import check_article, check_url
 from service.schemas import BatchAccepted, BatchItemRequest, BatchRequest, BatchView
-from workers.batch.clustering import cluster_info
-from workers.batch.coordinator import BatchCoordinator, Intake
-from workers.batch.plan import BatchPlans, plan_plain_text
-from workers.contract import ArticleInput, SummaryJob, SummaryOptions
+from workers.batch.rows import csv_lines, row_line
+from workers.contract import ArticleInput, SummaryOptions
 from workers.errors import EmptyInput, InputError, InvalidRequest, UndecodableInput
-from workers.store.batches import BatchItem, batch_results, batch_status
+from workers.store.batches import batch_results, batch_status
 from workers.store.cache import PipelineInfo
-from workers.store.digests import request_digest
-from workers.store.jobs import SendSummary, new_id, submit_summary
 
 router = APIRouter(tags=["batches"])
 
@@ -35,7 +33,6 @@ JSONL_TYPES = {
     "application/x-jsonlines",
     "application/jsonlines",
 }
-_ITEMS_PER_WRITE = 500
 
 
 class _BadLine:
@@ -66,20 +63,15 @@ def parse_jsonl(raw: bytes) -> list[Any]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            items.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            items.append(
-                _BadLine(f"line {number} is not valid JSON: {exc.msg} (column {exc.colno})")
-            )
+        try:  # nesting depth and lone surrogates checked too (service.json_body)
+            items.append(read_json(line, what=f"line {number}"))
+        except InvalidRequest as exc:
+            items.append(_BadLine(exc.message))
     return items
 
 
 def parse_json(raw: bytes) -> BatchRequest:
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    data = read_json(raw)  # InvalidRequest: not UTF-8 JSON, too deep, a lone surrogate
     if isinstance(data, list):  # a bare list of items is accepted too
         data = {"items": data}
     try:
@@ -101,8 +93,10 @@ def _parse_item(
     raw: Any,
     defaults: SummaryOptions,
     caller: ApiKey | None,
+    with_key: dict[int, SummaryOptions],
 ) -> tuple[ArticleInput, SummaryOptions] | InputError:
-    """An item's article and options, or the error that fails it alone."""
+    """An item's article and options, or the error that fails it alone. ``with_key``:
+    the batch's options with the key's glossary, merged once for every item using them."""
     try:
         if isinstance(raw, _BadLine):
             raise InvalidRequest(raw.message)
@@ -112,48 +106,36 @@ def _parse_item(
             raise InvalidRequest(f"item {index}: {_pydantic_message(exc)}") from None
         article = item.article()
         check_article(article, state.limits.max_chars)
-        return article, with_key_glossary(caller, item.options or defaults)
+        if item.options is not None:
+            check_glossary_of(state, f"the glossary of item {index}", item.options)
+            return article, with_key_glossary(caller, item.options)
+        if id(defaults) not in with_key:
+            with_key[id(defaults)] = with_key_glossary(caller, defaults)
+        return article, with_key[id(defaults)]
     except InputError as exc:
         return exc
 
 
-def item_ids(raw_items: list[Any]) -> list[str]:
-    """The items' ids as ClusterInfo.representative_id shows them (client id, else index)."""
-    ids = [_client_id(raw) for raw in raw_items]
-    return [str(i if client_id is None else client_id) for i, client_id in enumerate(ids)]
-
-
-class _ServiceBatchTasks:
-    """The batch protocol's tasks as the API sends them (``BatchTasks``)."""
-
-    def __init__(self, state: ServiceState) -> None:
-        self.state = state
-
-    def send_plan(self, batch_id: str) -> None:
-        self.state.queue.send_plan_batch(batch_id, self.state.queues.interactive)
-
-    def send_notify(self, batch_id: str) -> None:
-        self.state.queue.send_notify_batch(batch_id, self.state.queues.interactive)
-
-    def send_planned(self, batch_id: str, indices: list[int]) -> None:
-        raise NotImplementedError("planned chunks are sent by the workers' plan")
-
-
-def coordinator(state: ServiceState) -> BatchCoordinator:
-    """The batch protocol on the service's Redis."""
-    plans = BatchPlans(state.redis, state.layout, state.batches.ttl_s)
-    return BatchCoordinator(state.batches, plans, state.jobs, _ServiceBatchTasks(state))
-
-
-def _planned_send(state: ServiceState, intake: Intake, index: int, group: bool) -> SendSummary:
-    """Sends item ``index`` with its batch place: the workers extract it, then plan
-    the batch (``workers.batch.plan``): group HTML and URL items, summarize in chunks."""
-
-    def send(job: SummaryJob, job_id: str, queue: str) -> None:
-        place = intake.expect(index, group)
-        state.queue.send_summary(job.model_copy(update={"batch": place}), job_id, queue)
-
-    return send
+def check_items(
+    state: ServiceState,
+    raw_items: list[Any],
+    defaults: SummaryOptions,
+    caller: ApiKey | None = None,
+) -> list[CheckedItem]:
+    """Every item read and checked, nothing sent yet (``service.batch_admission``)."""
+    # No worker for the batch's profile: 503 before anything is taken.
+    infos: dict[str, PipelineInfo] = {defaults.profile: state.pipeline(defaults.profile)}
+    with_key: dict[int, SummaryOptions] = {}
+    return [
+        keyed(
+            state,
+            index,
+            _client_id(raw),
+            _parse_item(state, index, raw, defaults, caller, with_key),
+            infos,
+        )
+        for index, raw in enumerate(raw_items)
+    ]
 
 
 def enqueue_batch(
@@ -164,81 +146,8 @@ def enqueue_batch(
     caller: ApiKey | None = None,
     cluster: bool = True,
 ) -> str:
-    """Create the batch and one job per item (cached, attached, queued or failed);
-    with ``cluster``, near-duplicate items share one job: plain-text ones grouped
-    here, HTML and URL ones by the workers after extraction."""
-    infos: dict[str, PipelineInfo] = {defaults.profile: state.pipeline(defaults.profile)}
-    batch_id = new_id()
-    intake = coordinator(state).open(batch_id, len(raw_items), webhook)
-    pending: list[BatchItem] = []
-    waiting: list[str] = []
-    parsed = [
-        _parse_item(state, index, raw, defaults, caller) for index, raw in enumerate(raw_items)
-    ]
-    plan = (
-        plan_plain_text([None if isinstance(p, InputError) else p for p in parsed])
-        if cluster
-        else {}
-    )
-    ids = item_ids(raw_items) if plan else []
-    job_of: dict[int, str] = {}
-    for index, raw in enumerate(raw_items):
-        client_id = _client_id(raw)
-        item_cluster: dict[str, Any] | None = None
-        item_key: str | None = None
-        try:
-            given = parsed[index]
-            if isinstance(given, InputError):
-                raise given
-            article, options = given
-            if options.profile not in infos:
-                infos[options.profile] = state.pipeline(options.profile)
-            fingerprint = infos[options.profile].fingerprint
-            assignment = plan.get(index)
-            if assignment is not None and not assignment.summarize:
-                # A near-duplicate of an earlier item: share its job (summarized once).
-                job_id = job_of[assignment.representative]
-                item_cluster = cluster_info(assignment, ids).model_dump()
-                item_key = request_digest(article, options, fingerprint)
-                pending.append(
-                    BatchItem(index, client_id, job_id, cluster=item_cluster, key=item_key)
-                )
-                continue
-            if assignment is not None:
-                item_cluster = cluster_info(assignment, ids).model_dump()
-            # HTML and URL items are grouped on the workers, after extraction; with
-            # chunks, every item goes through the plan, to be translated with others.
-            group = cluster and article.text is None
-            planned_there = group or state.settings.batch_chunk_articles > 1
-            sub = submit_summary(
-                jobs=state.jobs,
-                cache=state.cache,
-                send=(
-                    _planned_send(state, intake, index, group)
-                    if planned_there
-                    else state.queue.send_summary
-                ),
-                article=article,
-                options=options,
-                fingerprint=fingerprint,
-                queue=state.queues.batch,
-                record_hit=True,
-            )
-            assert sub.job_id is not None  # record_hit gives every item a job
-            job_id = sub.job_id
-            job_of[index] = job_id
-            if sub.state not in ("done", "failed"):
-                waiting.append(job_id)
-        except InputError as exc:
-            job_id = new_id()
-            state.jobs.create(job_id, state="failed", error=exc.to_body())
-        pending.append(BatchItem(index, client_id, job_id, cluster=item_cluster, key=item_key))
-        if len(pending) >= _ITEMS_PER_WRITE:
-            state.batches.add_items(batch_id, pending)
-            pending = []
-    state.batches.add_items(batch_id, pending)
-    intake.close(waiting)
-    return batch_id
+    """Check every item, then create the batch and its jobs (``admit``): its id."""
+    return admit(state, check_items(state, raw_items, defaults, caller), webhook, cluster)
 
 
 @router.post(
@@ -257,26 +166,40 @@ async def create_batch(request: Request, state: State, caller: BatchCaller) -> J
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InvalidRequest("a multipart upload needs a JSONL file in the field `file`")
-        raw_items = parse_jsonl(await upload.read())
+        raw_items = await run_in_threadpool(parse_jsonl, await upload.read())
     elif ctype in JSONL_TYPES:
-        raw_items = parse_jsonl(await request.body())
-    else:
-        batch = parse_json(await request.body())
+        raw_items = await run_in_threadpool(parse_jsonl, await request.body())
+    elif is_json_type(ctype):
+        batch = await run_in_threadpool(parse_json, await request.body())
         raw_items, defaults, webhook = batch.items, batch.options, batch.webhook or webhook
         cluster = cluster and batch.cluster
+    else:  # a text/plain post is what a cross-site form can send without asking
+        raise UnsupportedMediaType(
+            f"a batch is JSON (application/json), JSON lines ({', '.join(sorted(JSONL_TYPES))}) "
+            f"or a multipart upload; this request's content type is {ctype or 'none'}"
+        )
     limit = state.limits.max_batch_items
     if len(raw_items) > limit:
         raise too_large("the batch", len(raw_items), limit, "items; NEWSUM_MAX_BATCH_ITEMS")
     if not raw_items:
         raise EmptyInput("the batch has no items")
-    if caller is not None:
-        store = KeyStore(state.redis, state.layout)
-        await run_in_threadpool(store.take_batch_items, caller, len(raw_items))
+    # All of it is checked before anything is counted or sent (service.batch_admission).
+    check_glossary_of(state, "the batch's glossary", defaults)
     if webhook:
         await run_in_threadpool(check_url, webhook)
-    batch_id = await run_in_threadpool(
-        enqueue_batch, state, raw_items, defaults, webhook, caller, cluster
-    )
+    items = await run_in_threadpool(check_items, state, raw_items, defaults, caller)
+    # The key's quota is charged for a batch accepted whole, and given back if queueing
+    # it fails part-way.
+    charged_at = time.time()
+    store = KeyStore(state.redis, state.layout)
+    if caller is not None:
+        await run_in_threadpool(store.take_batch_items, caller, len(raw_items), charged_at)
+    try:
+        batch_id = await run_in_threadpool(admit, state, items, webhook, cluster)
+    except Exception:
+        if caller is not None:
+            await run_in_threadpool(store.refund_batch_items, caller, len(raw_items), charged_at)
+        raise
     location = f"/v1/batches/{batch_id}"
     body = BatchAccepted(batch_id=batch_id, count=len(raw_items), location=location)
     return JSONResponse(body.model_dump(), status_code=202, headers={"Location": location})
@@ -290,22 +213,48 @@ async def get_batch(batch_id: str, state: State, _: InteractiveCaller) -> BatchV
     return BatchView.model_validate(status)
 
 
-def _result_lines(state: ServiceState, batch_id: str) -> Iterator[str]:
+def _rows(state: ServiceState, batch_id: str) -> Iterator[tuple[dict[str, Any], str | None]]:
     for row in batch_results(state.batches, state.jobs, batch_id):
         raw = row.pop("result")
-        head = json.dumps(row, ensure_ascii=False)
-        # The cached result is JSON already: splice it in rather than parse and re-dump.
-        yield f'{head[:-1]}, "result": {raw or "null"}}}\n'
+        yield row, raw
+
+
+def _jsonl(state: ServiceState, batch_id: str) -> Iterator[str]:
+    for row, raw in _rows(state, batch_id):
+        yield row_line(row, raw)
+
+
+RESULT_FORMATS = {
+    "jsonl": ("application/x-ndjson", "jsonl"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+}
 
 
 @router.get(
     "/v1/batches/{batch_id}/results",
-    summary="One JSON line per item, in order (partial while running)",
+    summary="The items' results in order, as JSON lines or CSV (partial while running)",
     response_class=StreamingResponse,
 )
-async def get_batch_results(batch_id: str, state: State, _: InteractiveCaller) -> StreamingResponse:
+async def get_batch_results(
+    batch_id: str,
+    state: State,
+    _: InteractiveCaller,
+    format: Annotated[
+        Literal["jsonl", "csv"],
+        Query(
+            description="jsonl: one JSON line per item {index, id, job_id, state, cluster, "
+            "result, error}; csv: one line per item with its headline, date, outlet, "
+            "summaries, key terms, review flags and error, for a spreadsheet"
+        ),
+    ] = "jsonl",
+) -> StreamingResponse:
     if await run_in_threadpool(state.batches.get, batch_id) is None:
         raise NotFound(f"batch {batch_id} is unknown or expired")
+    media_type, suffix = RESULT_FORMATS[format]
+    lines = csv_lines(_rows(state, batch_id)) if format == "csv" else _jsonl(state, batch_id)
+    disposition = f'attachment; filename="newsum-batch-{batch_id}.{suffix}"'
     return StreamingResponse(
-        iterate_in_threadpool(_result_lines(state, batch_id)), media_type="application/x-ndjson"
+        iterate_in_threadpool(lines),
+        media_type=media_type,
+        headers={"Content-Disposition": disposition} if format == "csv" else None,
     )

@@ -16,14 +16,16 @@ from service.auth import InteractiveCaller, QueueFull, with_key_glossary
 from service.deps import ServiceState, State
 from service.errors import NotFound, error_response
 from service.job_updates import SAFETY_REREAD_S, wait_until_finished
+from service.json_body import SafeJSONRoute
 from service.schemas import Accepted, JobView, SummaryRequest
-from workers.article.limits import check_input_size
+from workers.article.limits import check_glossary, check_input_size
 from workers.contract import ArticleInput, SummaryJob, SummaryResult
 from workers.errors import EmptyInput
 from workers.store.batches import as_member
 from workers.store.jobs import JobRecord, submit_summary
 
-router = APIRouter(tags=["summaries"])
+# Bodies are read by service.json_body (depth, lone surrogates, JSON only, off the loop).
+router = APIRouter(tags=["summaries"], route_class=SafeJSONRoute)
 
 QUEUE_FULL_RETRY_S = 10
 CLIENT_CLOSED_REQUEST = 499
@@ -79,6 +81,15 @@ def job_view(state: ServiceState, job: JobRecord, with_result: bool = True) -> J
     return JobView.of(job, result)
 
 
+def answered(result: SummaryResult, job_id: str) -> JSONResponse:
+    """200 with the result and the job that holds it: ``job_id`` in the body, and the
+    job's address in ``Content-Location`` (GET it, or its ``/events``, for the same)."""
+    result.job_id = job_id
+    return JSONResponse(
+        result.model_dump(mode="json"), headers={"Content-Location": f"/v1/jobs/{job_id}"}
+    )
+
+
 def accepted(job_id: str, state_name: str) -> JSONResponse:
     location = f"/v1/jobs/{job_id}"
     body = Accepted(job_id=job_id, state=state_name, location=location)  # type: ignore[arg-type]
@@ -130,7 +141,7 @@ async def wait_for_job(
     if job.state == "done":
         result = await run_in_threadpool(load_result, state, job)
         if result is not None:
-            return JSONResponse(result.model_dump(mode="json"))
+            return answered(result, job_id)
     if job.state == "failed" and job.error is not None:
         return error_response(job.error, job_id=job_id)
     return accepted(job_id, job.state)
@@ -144,6 +155,11 @@ async def wait_for_job(
 async def create_summary(
     body: SummaryRequest, state: State, caller: InteractiveCaller, request: Request
 ) -> Response:
+    # The caller's own glossary (NEWSUM_MAX_GLOSSARY_*), before the key's joins it.
+    cap = state.settings
+    check_glossary(
+        "the glossary", body.options.glossary, cap.max_glossary_entries, cap.max_glossary_bytes
+    )
     body.options = with_key_glossary(caller, body.options)
     article = body.article()
     check_article(article, state.limits.max_chars)
@@ -157,9 +173,13 @@ async def create_summary(
         check_queue_depth(state, queue)
         state.queue.send_summary(job, job_id, queue)
 
-    def submit() -> tuple[str | None, SummaryResult | None]:
+    def submit() -> tuple[str, bool, SummaryResult | None]:
         # One thread hop for the pipeline lookup, the submission and a cached read:
-        # under load, hops (not Redis) are what a cache hit costs.
+        # under load, hops (not Redis) are what a cache hit costs. A cache hit gets a
+        # job born done (``record_hit``), so every 200 names a job a client can ask for.
+        # A reader attaches only to another reader's job (``attachable``), never to a
+        # batch item's: that one waits behind its batch, and its result may be a
+        # near-duplicate's, shared inside its batch only (``workers.store.jobs``).
         info = state.pipeline(body.options.profile)
         sub = submit_summary(
             jobs=state.jobs,
@@ -169,17 +189,18 @@ async def create_summary(
             options=body.options,
             fingerprint=info.fingerprint,
             queue=state.queues.interactive,
+            record_hit=True,
+            attachable=True,
         )
-        if sub.job_id is not None:
-            return sub.job_id, None
-        return None, state.cache.get(sub.key)
+        assert sub.job_id is not None  # record_hit gives every request a job
+        return sub.job_id, sub.cached, state.cache.get(sub.key) if sub.cached else None
 
     for _attempt in range(2):  # a cached result may expire between the lookup and the read
-        job_id, cached = await run_in_threadpool(submit)
-        if job_id is not None:
-            return await wait_for_job(state, job_id, wait, request)
+        job_id, hit, cached = await run_in_threadpool(submit)
         if cached is not None:
-            return JSONResponse(cached.model_dump(mode="json"))
+            return answered(cached, job_id)
+        if not hit:
+            return await wait_for_job(state, job_id, wait, request)
     raise NotFound("the cached result vanished twice; try again")  # pragma: no cover
 
 

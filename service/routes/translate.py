@@ -32,6 +32,7 @@ from service.libretranslate import (
     read_params,
     source_of,
     target_of,
+    text_body_limit,
     texts_of,
 )
 from service.libretranslate_files import (
@@ -41,6 +42,7 @@ from service.libretranslate_files import (
     store_file,
     suffix_of,
 )
+from service.routes.summaries import CLIENT_CLOSED_REQUEST, unless_disconnected
 from service.schemas import (
     DetectedLanguage,
     FrontendLanguages,
@@ -57,14 +59,25 @@ router = APIRouter(tags=["LibreTranslate-compatible"])
 FRONTEND_TIMEOUT_MS = 500
 
 
-async def _wait_translation(state: ServiceState, job_id: str) -> dict[str, Any]:
+async def _wait_translation(
+    state: ServiceState, job_id: str, request: Request | None = None
+) -> dict[str, Any]:
     """The job's answer (``{"translatedText": [...], "alternatives"?: [...]}``),
-    woken by its updates (``service.job_updates``)."""
+    woken by its updates (``service.job_updates``); the wait stops when the client
+    of ``request`` hangs up (499, which nobody reads but /metrics)."""
+    seen: list[JobRecord | None] = []
 
     async def read() -> JobRecord | None:
         return await run_in_threadpool(state.jobs.get, job_id)
 
-    job = await wait_until_finished(state.updates, job_id, read, state.limits.max_wait_s)
+    async def wait() -> None:
+        seen.append(await wait_until_finished(state.updates, job_id, read, state.limits.max_wait_s))
+
+    if request is None:
+        await wait()
+    elif not await unless_disconnected(request, wait):
+        raise LibreTranslateError(CLIENT_CLOSED_REQUEST, "the client closed the request")
+    job = seen[0]
     if job is not None and job.state == "done":
         result = job.result
         if isinstance(result, list):  # a worker from before options: the texts alone
@@ -81,9 +94,15 @@ async def _wait_translation(state: ServiceState, job_id: str) -> dict[str, Any]:
 
 
 async def translate_on_worker(
-    state: ServiceState, texts: list[str], fmt: str, caller: ApiKey | None, alternatives: int = 0
+    state: ServiceState,
+    texts: list[str],
+    fmt: str,
+    caller: ApiKey | None,
+    alternatives: int = 0,
+    request: Request | None = None,
 ) -> dict[str, Any]:
-    """``texts`` to English on a worker, with the caller's key glossary."""
+    """``texts`` to English on a worker, with the caller's key glossary; the wait
+    ends early if the client of ``request`` hangs up."""
     try:
         info = await run_in_threadpool(state.pipeline, "auto")
     except TransientError as exc:
@@ -105,7 +124,7 @@ async def translate_on_worker(
         )
     except Exception as exc:
         raise LibreTranslateError(503, f"the task queue is not answering: {exc}") from None
-    answer = await _wait_translation(state, job_id)
+    answer = await _wait_translation(state, job_id, request)
     if len(answer.get("translatedText", [])) != len(texts):
         raise LibreTranslateError(500, "Cannot translate text: the worker answered out of step")
     return answer
@@ -113,7 +132,7 @@ async def translate_on_worker(
 
 @router.post("/translate", summary="Translate zh → en (LibreTranslate API)")
 async def translate(request: Request, state: State) -> dict[str, Any]:
-    params = await read_params(request)
+    params = await read_params(request, max_bytes=text_body_limit(state.limits.max_chars))
     caller = await libre_caller(state, request, params)
     texts, many = texts_of(params)
     source = source_of(params)
@@ -128,7 +147,9 @@ async def translate(request: Request, state: State) -> dict[str, Any]:
     out = list(texts)
     alternatives: list[list[str]] = [[] for _ in texts]
     if todo:
-        answer = await translate_on_worker(state, [texts[i] for i in todo], fmt, caller, wanted)
+        answer = await translate_on_worker(
+            state, [texts[i] for i in todo], fmt, caller, wanted, request
+        )
         others = answer.get("alternatives") or [[] for _ in todo]
         for i, english, more in zip(todo, answer["translatedText"], others, strict=True):
             out[i] = english
@@ -148,9 +169,10 @@ async def translate(request: Request, state: State) -> dict[str, Any]:
 async def detect_language(request: Request, state: State) -> list[DetectedLanguage]:
     """A text: LibreTranslate's list of detections (one here). A list of texts: one
     detection per text, in their order."""
-    params = await read_params(request)
+    params = await read_params(request, max_bytes=text_body_limit(state.limits.max_chars))
     await libre_caller(state, request, params)
     texts, _ = texts_of(params)
+    check_chars(texts, state.limits.max_chars)  # /translate's limit: detection is no cheaper
     return [detect(t) for t in texts]
 
 
@@ -202,7 +224,9 @@ async def translate_file(request: Request, state: State) -> dict[str, str]:
     check_chars(document.segments, state.limits.max_chars)
     english: list[str] = []
     if document.segments:
-        answer = await translate_on_worker(state, document.segments, "text", caller)
+        answer = await translate_on_worker(
+            state, document.segments, "text", caller, request=request
+        )
         english = [str(t) for t in answer["translatedText"]]
     translated = await run_in_threadpool(document.rebuild, english)
     name = await run_in_threadpool(

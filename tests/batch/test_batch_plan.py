@@ -22,6 +22,7 @@ from workers.batch.plan import (
     plan_items,
 )
 from workers.contract import SummaryOptions
+from workers.errors import Expired
 from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
 
@@ -177,3 +178,26 @@ def test_the_api_never_imports_extraction() -> None:
         "assert 'workers.pipeline' not in sys.modules and 'lxml' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_an_arrived_item_keeps_its_batch_glossary_by_ref(plans: BatchPlans) -> None:
+    glossary = {f"术语{i}": f"term {i}" for i in range(500)}
+    with_glossary = SummaryOptions(glossary=glossary)
+    ref = plans.glossaries.put("b", glossary)
+    plans.expect("b", 3)
+    plans.arrive("b", 0, item(0, OTHER, with_glossary))
+    plans.arrive("b", 1, item(1, OTHER, with_glossary))
+    other = SummaryOptions(glossary={"嘉兴": "Jiaxing"})  # not stored for the batch: inline
+    plans.arrive("b", 2, item(2, OTHER, other))
+    rows = plans.client.hmget(plans.layout.batch_prepared("b"), ["0", "1", "2"])
+    stored = [str(row) for row in rows]
+    assert all("术语1" not in row and ref in row for row in stored[:2])
+    assert "Jiaxing" in stored[2] and ref not in stored[2]
+    # Read back, each has its glossary again.
+    got = plans.get("b", [0, 1, 2])
+    assert [i.options.glossary if i else None for i in got] == [glossary, glossary, other.glossary]
+    assert {i.index for i in plans.items("b")} == {0, 1, 2}
+    # Once the glossary is gone (expired with its batch), reading the items says so.
+    plans.glossaries.drop([ref])
+    with pytest.raises(Expired, match="expired with its batch"):
+        plans.get("b", [0])

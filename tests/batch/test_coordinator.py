@@ -9,8 +9,10 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from tests.batch.test_batch_plan import prepared
 from workers.batch.coordinator import BatchCoordinator
-from workers.batch.plan import BatchPlans
+from workers.batch.plan import BatchPlans, PlannedItem
+from workers.contract import SummaryOptions
 from workers.store.batches import BatchStore
 from workers.store.cache import RedisLayout, connect_redis
 from workers.store.embedded_redis import EmbeddedRedis
@@ -91,3 +93,55 @@ def test_planned_articles_go_together_or_one_each(coordinator: BatchCoordinator)
         ("planned", "b", [5]),
         ("planned", "b", [6]),
     ]
+
+
+def test_an_abandoned_batch_gives_back_all_it_took(coordinator: BatchCoordinator) -> None:
+    jobs = coordinator.jobs
+    intake = coordinator.open("b", 4, webhook="https://hooks.example/done")
+    ref = coordinator.plans.glossaries.put("b", {"嘉兴": "Jiaxing"})
+    places = [intake.expect(i, True) for i in range(3)]
+    for job_id, key in (("j0", "k0"), ("j1", "k1"), ("j2", "k2")):
+        jobs.create(job_id, key=key)
+        assert jobs.claim(key, job_id) is None
+    jobs.mark_done("j2", result_key="r2")  # a worker was quicker: it stands
+    # Another batch waits on j0 (it attached to it): it finishes with it.
+    other = coordinator.open("other", 1, webhook=None)
+    other.close(["j0"])
+    coordinator.abandon("b", [("j0", "k0"), ("j1", "k1"), ("j2", "k2")], [ref], "broker away")
+
+    for job_id in ("j0", "j1"):
+        record = jobs.get(job_id)
+        assert record is not None and record.state == "failed" and record.error is not None
+        assert record.error.code == "transient" and "broker away" in record.error.message
+    assert jobs.get("j2") is not None and jobs.get("j2").state == "done"  # type: ignore[union-attr]
+    for key in ("k0", "k1", "k2"):
+        assert not coordinator.jobs.client.exists(jobs.layout.inflight(key))
+    assert coordinator.plans.glossaries.get(ref) is None
+    record = coordinator.store.get("b")
+    assert record is not None and record.error is not None and record.finished_at
+    settled = coordinator.store.get("other")  # it waited on j0 only: j0 failing finished it
+    assert settled is not None and settled.finished_at and settled.error is None
+    # An item arriving later fails there; the plan never goes, no webhook is sent.
+    jobs.create("j3", key="k3")
+    late = PlannedItem(3, "j3", "k3", "own3", SummaryOptions(), prepared("甲乙丙。"))
+    coordinator.arrive(places[0], late)
+    assert jobs.get("j3").state == "failed"  # type: ignore[union-attr]
+    coordinator.arrive(places[1], None)
+    assert sent(coordinator) == []
+
+
+def test_redis_refusing_one_step_of_giving_back_does_not_stop_the_others(
+    coordinator: BatchCoordinator,
+) -> None:
+    jobs = coordinator.jobs
+    coordinator.open("b", 1, webhook=None)
+    jobs.create("j0", key="k0")
+    jobs.claim("k0", "j0")
+
+    def refused(*_: object) -> None:
+        raise redis.exceptions.OutOfMemoryError("OOM command not allowed")
+
+    coordinator.store.abandon = refused  # type: ignore[method-assign]
+    coordinator.abandon("b", [("j0", "k0")], [], "Redis is full")
+    assert not jobs.client.exists(jobs.layout.inflight("k0"))
+    assert jobs.get("j0").state == "failed"  # type: ignore[union-attr]

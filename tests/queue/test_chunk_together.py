@@ -90,7 +90,7 @@ class World:
         self.summarizer = EchoModel("test/echo-summarizer", watch=self)
         engines = offline_engines(None)
         engines.profile = "standard"
-        engines.translator, engines.summarizer = self.translator, self.summarizer  # type: ignore[assignment]
+        engines.translator, engines.summarizer = self.translator, self.summarizer
         self.ctx = WorkerContext(
             settings=Settings(),
             engines=engines,
@@ -136,7 +136,9 @@ def test_a_joint_run_cut_short_is_not_tried_again(world: World) -> None:
 
 def test_cached_articles_are_left_out(world: World) -> None:
     first = world.items[0]
-    key = content_digest(first.prepared.text, first.options, "fingerprint")
+    key = content_digest(
+        first.prepared.text, first.options, "fingerprint", title=first.prepared.title
+    )
     world.ctx.cache.put(world.summarize_chunk()[first.job_id], key)
     for job_id in world.job_ids:  # a fresh chunk of the same articles
         world.jobs.client.hdel(world.layout.job(job_id), "deliveries_together")

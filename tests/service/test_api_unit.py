@@ -42,6 +42,7 @@ from workers.store.cache import (
     publish_pipeline,
 )
 from workers.store.embedded_redis import EmbeddedRedis
+from workers.store.heartbeats import beat
 from workers.store.jobs import JobStore
 
 ARTICLE = "新华社北京1月9日电 国务院常务会议今天召开。会议决定加快发展新能源汽车产业。"
@@ -108,10 +109,12 @@ class Harness:
     def worker_up(self, has_translator: bool) -> None:
         info = PipelineInfo("offline", "fp-test", [], has_translator, [])
         publish_pipeline(self.redis, self.layout, info, also_as=("auto",))
+        beat(self.redis, self.layout, "test-worker", info)
 
     def worker_gone(self) -> None:
         for profile in ("auto", "offline", "standard"):
             self.redis.delete(self.layout.pipeline(profile))
+        self.redis.delete(self.layout.worker_beats)
 
     def finish(self, job: SummaryJob, job_id: str) -> None:
         """What a worker does after the pipeline: store, mark done, release."""
@@ -609,7 +612,13 @@ def test_a_keys_glossary_applies_to_its_batches(h: Harness) -> None:
     items = {"items": [{"text": ARTICLE}, {"text": ARTICLE + "。", "options": {"sentences": 2}}]}
     r = h.http.post("/v1/batches", json=items, headers={"X-API-Key": key})
     assert r.status_code == 202, r.text
-    assert [job.options.glossary for job, _, _ in h.sent("summary")] == [{"嘉兴": "Jiaxing"}] * 2
+    # The batch's glossary is stored once; each task carries its ref.
+    sent = [job for job, _, _ in h.sent("summary")]
+    assert [job.options.glossary for job in sent] == [None, None]
+    assert sent[0].glossary_ref == sent[1].glossary_ref
+    assert BatchPlans(h.redis, h.layout, 60).glossaries.get(sent[0].glossary_ref or "") == {
+        "嘉兴": "Jiaxing"
+    }
 
 
 def test_keys_add_reads_a_glossary_file(tmp_path: Path) -> None:
@@ -636,34 +645,25 @@ WIRE = (
 )
 
 
-def test_near_duplicate_items_of_a_batch_share_one_job(h: Harness) -> None:
+def test_plain_text_items_of_a_batch_are_grouped_by_the_workers(h: Harness) -> None:
+    # Grouped after extraction, as `newsum batch` groups them (tests/service/
+    # test_batch_results.py runs the workers' side); a word-for-word repeat gets a
+    # job of its own, so that it is grouped too, not attached to the first one's job.
     reposted = "本报讯 " + WIRE + "（责任编辑：王五）"
-    edited = WIRE.replace("业内专家认为", "多位业内专家认为") + "记者将持续关注。"
-    other = "嘉兴市今天召开全市经济工作会议，部署明年重点工作任务，会议强调要稳中求进。" * 3
-    items = [
-        {"id": "wire", "text": WIRE},
-        {"id": "repost", "text": reposted},
-        {"id": "other", "text": other},
-        {"id": "edited", "text": edited},
-    ]
+    items = [{"id": "wire", "text": WIRE}, {"id": "repost", "text": reposted}]
+    items.append({"id": "again", "text": WIRE})
     r = h.http.post("/v1/batches", json={"items": items})
     assert r.status_code == 202, r.text
     sent = h.sent("summary")
-    assert len(sent) == 2  # the wire story once, the other article once
-    for job, job_id, _ in sent:
-        h.finish(job, job_id)
-    status = h.http.get(r.json()["location"]).json()
-    assert status["states"]["done"] == 4
-    lines = [json.loads(x) for x in h.http.get(r.json()["location"] + "/results").text.splitlines()]
-    assert [x["id"] for x in lines] == ["wire", "repost", "other", "edited"]
-    wire, repost, other_line, edited_line = (x["result"] for x in lines)
-    assert other_line["cluster"] is None
-    assert wire["cluster"]["size"] == 3 and wire["cluster"]["representative_id"] == "wire"
-    assert repost["cluster"]["id"] == wire["cluster"]["id"]
-    assert repost["id"] != wire["id"]  # each item keeps its own key
-    assert any("the same story as batch item wire" in w for w in repost["checks"]["warnings"])
-    assert any("记者将持续关注" in s for s in edited_line["cluster"]["added"])
-    assert lines[1]["job_id"] == lines[0]["job_id"] == lines[3]["job_id"]
+    assert [(job.batch.index, job.batch.group) for job, _, _ in sent] == [
+        (0, True),
+        (1, True),
+        (2, True),
+    ]
+    assert len({job_id for _, job_id, _ in sent}) == 3
+    assert sent[0][0].key == sent[2][0].key  # the same request, planned twice
+    batch_id = r.json()["batch_id"]
+    assert h.redis.hget(h.layout.batch(batch_id), "planning") == "3"
 
 
 def test_html_items_of_a_batch_go_to_the_workers_with_their_place(h: Harness) -> None:
@@ -679,7 +679,7 @@ def test_html_items_of_a_batch_go_to_the_workers_with_their_place(h: Harness) ->
     places = [job.batch for job, _, _ in h.sent("summary")]
     assert [(p.batch_id, p.index, p.group) for p in places if p] == [
         (batch_id, 0, True),
-        (batch_id, 1, False),  # plain text: the API grouped it; planned for chunking only
+        (batch_id, 1, True),  # plain text too: grouped after extraction
         (batch_id, 2, True),
     ]
     # Three items to arrive; the API's own token is given back already.

@@ -68,8 +68,8 @@ def test_request_key_covers_fingerprint_and_options() -> None:
     assert base == request_digest(ArticleInput(text="新闻正文。  \n"), SummaryOptions(), "fp1")
     assert base != request_digest(article, SummaryOptions(), "fp2")
     assert base != request_digest(article, SummaryOptions(sentences=2), "fp1")
-    assert content_digest("新闻正文。", SummaryOptions(), "fp1") != content_digest(
-        "新闻正文。", SummaryOptions(), "fp2"
+    assert content_digest("新闻正文。", SummaryOptions(), "fp1", title=None) != content_digest(
+        "新闻正文。", SummaryOptions(), "fp2", title=None
     )
 
 

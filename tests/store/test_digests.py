@@ -15,9 +15,21 @@ def test_request_key_covers_input_options_and_pipeline() -> None:
 
 
 def test_text_key_ignores_how_the_text_arrived() -> None:
-    assert content_digest("正文。\n", SummaryOptions(), "fp") == content_digest(
-        "正文。", SummaryOptions(), "fp"
+    assert content_digest("正文。\n", SummaryOptions(), "fp", title=None) == content_digest(
+        "正文。", SummaryOptions(), "fp", title=None
     )
-    assert content_digest("正文。", SummaryOptions(), "fp") != content_digest(
-        "正文。", SummaryOptions(), "x"
+    assert content_digest("正文。", SummaryOptions(), "fp", title=None) != content_digest(
+        "正文。", SummaryOptions(), "x", title=None
+    )
+
+
+def test_content_key_covers_the_headline_the_models_read() -> None:
+    # The extractive brief favours sentences sharing the headline's words, and its
+    # English is part of the work: another headline is other work.
+    base = content_digest("正文。", SummaryOptions(), "fp", title="真标题")
+    assert base == content_digest("正文。", SummaryOptions(), "fp", title="真标题 \n")
+    assert base != content_digest("正文。", SummaryOptions(), "fp", title="伪造标题")
+    assert base != content_digest("正文。", SummaryOptions(), "fp", title=None)
+    assert content_digest("正文。", SummaryOptions(), "fp", title="") == content_digest(
+        "正文。", SummaryOptions(), "fp", title=None
     )

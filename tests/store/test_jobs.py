@@ -84,7 +84,9 @@ def submit(
     send: RecordingSend,
     text: str = "新闻正文。",
     record_hit: bool = False,
+    queue: str = "interactive",
 ) -> Submission:
+    """A reader's request (interactive, attachable), or a batch item's (``queue="batch"``)."""
     return submit_summary(
         jobs=jobs,
         cache=cache,
@@ -92,8 +94,9 @@ def submit(
         article=ArticleInput(text=text),
         options=SummaryOptions(),
         fingerprint="fp",
-        queue="interactive",
+        queue=queue,
         record_hit=record_hit,
+        attachable=queue == "interactive",
     )
 
 
@@ -140,6 +143,54 @@ def test_identical_requests_attach_to_the_queued_job(jobs: JobStore, cache: Resu
     assert len(send.sent) == 1
     job, job_id, queue = send.sent[0]
     assert (job.key, job_id, queue) == (first.key, first.job_id, "interactive")
+
+
+def test_a_reader_never_attaches_to_a_batch_item_s_job(jobs: JobStore, cache: ResultCache) -> None:
+    send = RecordingSend()
+    item = submit(jobs, cache, send, record_hit=True, queue="batch")
+    reader = submit(jobs, cache, send, record_hit=True)
+    # Its own job on the interactive queue, holding the marker from now on.
+    assert not reader.attached and reader.job_id != item.job_id
+    assert [(job_id, queue) for _, job_id, queue in send.sent] == [
+        (item.job_id, "batch"),
+        (reader.job_id, "interactive"),
+    ]
+    assert jobs.client.get(jobs.layout.inflight(reader.key)) == reader.job_id
+    # The next reader waits on the reader's job; so may a batch item.
+    again = submit(jobs, cache, send)
+    assert again.attached and again.job_id == reader.job_id
+    other_item = submit(jobs, cache, send, record_hit=True, queue="batch")
+    assert other_item.attached and other_item.job_id == reader.job_id
+    assert len(send.sent) == 2
+    # The batch's job finishing later leaves the reader's marker alone.
+    assert item.job_id is not None
+    jobs.release(item.key, item.job_id)
+    assert jobs.client.get(jobs.layout.inflight(reader.key)) == reader.job_id
+
+
+def test_a_batch_item_never_attaches_to_another_batch_s_job(
+    jobs: JobStore, cache: ResultCache
+) -> None:
+    send = RecordingSend()
+    first = submit(jobs, cache, send, record_hit=True, queue="batch")
+    second = submit(jobs, cache, send, record_hit=True, queue="batch")
+    # The first may turn out a near-duplicate sharing its batch's summary.
+    assert not second.attached and second.job_id != first.job_id and len(send.sent) == 2
+
+
+def test_a_finished_member_s_result_is_never_served_for_its_request_key(
+    jobs: JobStore, cache: ResultCache
+) -> None:
+    send = RecordingSend()
+    member = submit(jobs, cache, send, record_hit=True, queue="batch")
+    assert member.job_id is not None
+    # Done with its representative's summary, kept under its batch; the marker not
+    # yet released (the moment between the two writes).
+    cache.put(result_for("representative"), "member:b:1")
+    jobs.mark_done(member.job_id, result_key="member:b:1", cached=True)
+    reader = submit(jobs, cache, send, record_hit=True)
+    assert reader.state == "queued" and not reader.cached and reader.job_id != member.job_id
+    assert send.sent[-1][1:] == (reader.job_id, "interactive")
 
 
 def test_a_cached_result_needs_no_job_unless_asked(jobs: JobStore, cache: ResultCache) -> None:

@@ -16,7 +16,7 @@ public page may redirect to any of them. What this module does about it:
   address, and IPv6 forms that embed an IPv4 address (``::ffff:a.b.c.d``,
   6to4, NAT64, IPv4-compatible) are judged by the IPv4 address inside.
 * DNS rebinding: the check is done again at connect time by our own network
-  backend (``_CheckedBackend``), which resolves the host, checks every address
+  backend (``pinned_transport.CheckedBackend``), which resolves the host, checks every address
   and then connects to the checked IP literal itself — so the address we
   connect to is the one we checked, not a second lookup's answer. TLS still
   verifies the certificate and sends SNI for the host name. Environment proxies
@@ -26,8 +26,12 @@ public page may redirect to any of them. What this module does about it:
 * A batch's webhook goes out the same way (``post_json``): checked, pinned, no
   proxies, no redirects.
 * The body is streamed and cut off at ``max_bytes`` (counted after content
-  decoding, so a gzip bomb is cut too); the whole fetch has a wall-clock
-  budget of ``timeout_s``; only HTML and plain text are accepted.
+  decoding, so a gzip bomb is cut too); only HTML and plain text are accepted.
+* The whole fetch, connect to last byte, has a wall-clock budget of
+  ``timeout_s``: httpx's timeouts bound each read, so a server trickling one
+  header line a second would outlast them; a watchdog shuts the fetch's
+  sockets down at the deadline, which ends any read in progress
+  (``workers.article.pinned_transport``, with the pinned connection).
 """
 
 from __future__ import annotations
@@ -35,22 +39,19 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
 
 import httpcore
 import httpx
 
 from workers.article.limits import check_url_chars
+from workers.article.pinned_transport import AddressCheck, PinnedTransport, Watchdog
 from workers.errors import FetchFailed, InputTooLarge, InvalidRequest, UnsafeURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
-SocketOption = (
-    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-)
 
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 USER_AGENT = "newsum/0.1 (news summarizer)"
@@ -192,6 +193,11 @@ def _default_port(parsed: httpx.URL) -> int:
     return parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
+def _address_check(policy: FetchPolicy) -> AddressCheck:
+    """The check the connection makes, at connect time, under ``policy``."""
+    return lambda host, port: _checked_addresses(host, port, policy)
+
+
 def check_public_url(url: str, *, policy: FetchPolicy = PUBLIC_ONLY) -> None:
     """Refuse a URL that is not plain http(s) to a public internet address.
 
@@ -202,86 +208,29 @@ def check_public_url(url: str, *, policy: FetchPolicy = PUBLIC_ONLY) -> None:
     _checked_addresses(parsed.raw_host.decode("ascii"), _default_port(parsed), policy)
 
 
-class _CheckedBackend(httpcore.SyncBackend):
-    """Resolve, check every address, then connect to a checked IP literal (the pin)."""
-
-    def __init__(self, policy: FetchPolicy) -> None:
-        self._policy = policy
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SocketOption] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = _checked_addresses(host, port, self._policy)
-        failure: Exception | None = None
-        for address in addresses:
-            try:
-                # An IP literal: socket.create_connection does no second lookup.
-                return super().connect_tcp(
-                    address,
-                    port,
-                    timeout,
-                    local_address,
-                    socket_options,
-                )
-            except httpcore.ConnectError as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+def check_url_form(url: str) -> None:
+    """What can be told of a URL without a name lookup (the API checks every batch
+    item's URL so before queueing any): InvalidRequest when malformed, UnsafeURL for
+    another scheme, a user name, localhost or an address literal (any spelling
+    ``inet_aton`` reads) that is not public. Where a name points is checked by the
+    fetch itself (``check_public_url``, on every connection)."""
+    parsed = _parse(url)
+    host = parsed.host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        raise UnsafeURL(f"refused URL: {host} is a loopback address{_ONLY_PUBLIC}")
+    address = _as_ip(host)
+    if address is None:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return  # a name: the fetch resolves and checks it
+    kind = _non_public_kind(address)
+    if kind is not None:
+        shown = host if str(address) == host else f"{host} ({address})"
+        raise UnsafeURL(f"refused URL: {shown} is {kind}{_ONLY_PUBLIC}")
 
 
-class _CoreStream(httpx.SyncByteStream):
-    def __init__(self, response: httpcore.Response) -> None:
-        self._response = response
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from cast(Iterable[bytes], self._response.stream)
-
-    def close(self) -> None:
-        self._response.close()
-
-
-class _PinnedTransport(httpx.BaseTransport):
-    """An httpx transport over an httpcore pool that uses ``_CheckedBackend``.
-
-    Built from public httpx/httpcore API only; httpx's own HTTPTransport offers
-    no way to give its pool a network backend.
-    """
-
-    def __init__(self, policy: FetchPolicy) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            network_backend=_CheckedBackend(policy),
-            max_connections=4,
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        response = self._pool.handle_request(core_request)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_CoreStream(response),
-            extensions=response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
+_ONLY_PUBLIC = "; only public internet addresses can be fetched"
 
 
 _NETWORK_ERRORS = (
@@ -346,13 +295,16 @@ def fetch_url(
         "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9",
         "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
     }
-    with httpx.Client(
-        transport=_PinnedTransport(policy),
-        timeout=httpx.Timeout(timeout_s),
-        follow_redirects=False,
-        trust_env=False,  # no proxies, no .netrc credentials
-        headers=headers,
-    ) as client:
+    with (
+        Watchdog(deadline) as watchdog,
+        httpx.Client(
+            transport=PinnedTransport(_address_check(policy), watchdog),
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            trust_env=False,  # no proxies, no .netrc credentials
+            headers=headers,
+        ) as client,
+    ):
         for hop in range(max_redirects + 1):
             check_public_url(current, policy=policy)
             try:
@@ -387,12 +339,18 @@ def fetch_url(
                             f"only {', '.join(ACCEPTED_TYPES)} are accepted"
                         )
                     body = _read_capped(response, max_bytes, deadline, current)
+                    if watchdog.fired:  # its shutdown reads as the end of a body
+                        raise TimeoutError
                     return body, response.charset_encoding
             except (*_TIMEOUTS, TimeoutError):
                 raise FetchFailed(f"fetching {current} took longer than {timeout_s:g} s") from None
             except (UnsafeURL, InvalidRequest, InputTooLarge, FetchFailed):
                 raise
             except _NETWORK_ERRORS as exc:
+                if watchdog.fired:  # the watchdog cut the connection at the deadline
+                    raise FetchFailed(
+                        f"fetching {current} took longer than {timeout_s:g} s"
+                    ) from None
                 reason = str(exc) or type(exc).__name__
                 raise FetchFailed(f"could not fetch {current}: {reason}") from None
     raise FetchFailed(
@@ -415,20 +373,29 @@ def post_json(
     FetchFailed (network error, timeout) naming the URL.
     """
     check_public_url(url, policy=policy)
+    watchdog = Watchdog(time.monotonic() + timeout_s)  # the budget covers it all
     try:
-        with httpx.Client(
-            transport=_PinnedTransport(policy),
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": USER_AGENT},
-        ) as client:
-            return client.post(url, json=payload).status_code
+        with (
+            watchdog,
+            httpx.Client(
+                transport=PinnedTransport(_address_check(policy), watchdog),
+                timeout=httpx.Timeout(timeout_s),
+                follow_redirects=False,
+                trust_env=False,
+                headers={"User-Agent": USER_AGENT},
+            ) as client,
+        ):
+            status = client.post(url, json=payload).status_code
+        if watchdog.fired:
+            raise FetchFailed(f"posting to {url} took longer than {timeout_s:g} s")
+        return status
     except _TIMEOUTS:
         raise FetchFailed(f"posting to {url} took longer than {timeout_s:g} s") from None
     except (UnsafeURL, InvalidRequest, FetchFailed):
         raise
     except _NETWORK_ERRORS as exc:
+        if watchdog.fired:
+            raise FetchFailed(f"posting to {url} took longer than {timeout_s:g} s") from None
         reason = str(exc) or type(exc).__name__
         raise FetchFailed(f"could not post to {url}: {reason}") from None
 

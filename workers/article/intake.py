@@ -1,4 +1,5 @@
-"""Intake: raw page bytes → text, with the charset found the way real Chinese pages need.
+"""Intake: raw page bytes → text, with the charset found the way real Chinese pages need;
+and what in a text is markup (``looks_like_html``, ``has_active_markup``, ``visible_text``).
 
 Order of trust, and why:
 
@@ -183,3 +184,59 @@ def looks_like_html(text: str) -> bool:
     if head[:15].lower().startswith(("<!doctype html", "<html", "<?xml")):
         return True
     return len(_HTML_TAGS.findall(head)) >= 2
+
+
+# Markup that acts rather than shows: elements whose content is code, a frame or raw
+# text, and any tag with an event handler or a javascript: address. Text holding any
+# of it is read through an HTML parser (``visible_text``) before anything else.
+_ACTIVE_MARKUP = re.compile(
+    r"<\s*/?\s*(?:script|style|iframe|frame|frameset|object|embed|applet|svg|math|template"
+    r"|noscript|noembed|noframes|textarea|xmp|plaintext|base|link|meta|form)\b"
+    r"|<[a-z][^<>]{0,2000}?(?:\son[a-z]+\s*=|javascript\s*:)",
+    re.IGNORECASE,
+)
+# Elements whose content is never shown as text (code, styles, frames, raw text).
+_INVISIBLE = (
+    "script, style, noscript, template, iframe, frame, frameset, object, embed, applet, "
+    "svg, math, textarea, xmp, plaintext, noembed, noframes, head > meta, head > link"
+)
+# Elements that start and end a line of text.
+_BLOCKS = (
+    "p, div, li, ul, ol, dl, dt, dd, h1, h2, h3, h4, h5, h6, tr, table, section, article, "
+    "header, footer, aside, nav, blockquote, pre, title, figure, figcaption, address, main"
+)
+
+
+def has_active_markup(text: str) -> bool:
+    """Whether ``text`` holds a script, style, frame or event handler (see above).
+    A plain article that writes ``a<b`` or ``<i>`` as characters does not."""
+    return _ACTIVE_MARKUP.search(text) is not None
+
+
+def visible_text(html: str) -> str:
+    """What a browser shows of ``html``, one line per block: parsed as HTML5
+    (selectolax's lexbor), scripts, styles, frames and every attribute gone,
+    entities decoded, ``<br>`` and block elements as line breaks."""
+    from selectolax.lexbor import LexborHTMLParser  # imported here: only markup needs it
+
+    tree = LexborHTMLParser(html)
+    for node in tree.css(_INVISIBLE):
+        node.decompose()
+    for node in tree.css("br"):
+        node.replace_with("\n")
+    for node in tree.css(_BLOCKS):
+        node.insert_before("\n")
+        node.insert_after("\n")
+    root = tree.root
+    text = root.text(deep=True, separator="") if root is not None else ""
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text).strip("\n")
+
+
+def without_markup(text: str, *, rounds: int = 3) -> str:
+    """``text`` as it is, or, when it holds active markup, its ``visible_text`` (again
+    while decoded entities spell more markup, up to ``rounds`` times)."""
+    for _ in range(rounds):
+        if not has_active_markup(text):
+            break
+        text = visible_text(text)
+    return text

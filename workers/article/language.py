@@ -6,15 +6,27 @@ Han characters among the letters decide Chinese; Hangul or kana mark Korean
 and Japanese ("other"); Latin text with English function words is "en".
 Simplified vs traditional is an OpenCC round trip: the script that OpenCC
 changes more when converting *away* from it is the one the text is in.
+
+newsum summarizes Chinese only: :func:`require_chinese` is the one check that
+refuses everything else (English and other Latin-script text, Japanese,
+Korean) with 422 ``not_chinese``, for the API's jobs, the command line and
+batch items alike (all go through ``workers.pipeline.prepare_article``). A page
+is checked on its visible text before extraction (:func:`require_chinese_page`),
+so an English page is refused as not Chinese rather than as empty.
+Web addresses and e-mail addresses are not prose: their letters are not counted.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal, Protocol
 
+from workers.errors import NotChinese
+
 Language = Literal["zh-Hans", "zh-Hant", "en", "other"]
+Chinese = Literal["zh-Hans", "zh-Hant"]
 
 # Share of Han characters among all letters above which a text is Chinese.
 # Chinese news quotes English names and acronyms (PM2.5, G60, CEO); 0.3 keeps
@@ -85,6 +97,13 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
     ]
 )
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+# Web and e-mail addresses (a government portal's footer lists dozens of
+# www.….gov.cn links): their letters say nothing about the language.
+_ADDRESS = re.compile(
+    r"(?:https?://|www\.)[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+"
+    r"|\b[A-Za-z0-9.-]+\.(?:com|cn|net|org|gov|edu|html?|php|jsp)\b[!-~]*",
+    re.IGNORECASE,
+)
 
 
 class _Converter(Protocol):
@@ -180,16 +199,21 @@ def _looks_english(text: str) -> bool:
     return function_words / len(words) >= 0.08
 
 
-def detect_language(text: str, *, min_han_ratio: float = MIN_HAN_RATIO) -> Language:
-    """Tell Chinese (simplified or traditional) from English and everything else.
+@dataclass(frozen=True)
+class ScriptCounts:
+    """Letters of a text by script (web and e-mail addresses left out)."""
 
-    Returns ``"zh-Hans"``, ``"zh-Hant"``, ``"en"`` or ``"other"`` (Japanese,
-    Korean, other Latin-script languages, text without letters). Text is
-    Chinese when Han characters make up at least ``min_han_ratio`` of its
-    letters (``NEWSUM_MIN_CHINESE_RATIO`` is the pipeline's setting for it).
-    """
+    han: int = 0
+    kana: int = 0
+    hangul: int = 0
+    latin: int = 0
+    letters: int = 0
+
+
+def script_counts(text: str) -> ScriptCounts:
+    """How many of ``text``'s letters are Han, kana, Hangul and Latin."""
     han = kana = hangul = latin = letters = 0
-    for ch in text:
+    for ch in _ADDRESS.sub(" ", text):
         if _is_han(ch):
             han += 1
         elif _is_kana(ch):
@@ -201,15 +225,124 @@ def detect_language(text: str, *, min_han_ratio: float = MIN_HAN_RATIO) -> Langu
         elif not ch.isalpha():
             continue
         letters += 1
-    if letters == 0:
+    return ScriptCounts(han, kana, hangul, latin, letters)
+
+
+def detect_language(text: str, *, min_han_ratio: float = MIN_HAN_RATIO) -> Language:
+    """Tell Chinese (simplified or traditional) from English and everything else.
+
+    Returns ``"zh-Hans"``, ``"zh-Hant"``, ``"en"`` or ``"other"`` (Japanese,
+    Korean, other Latin-script languages, text without letters). Text is
+    Chinese when Han characters make up at least ``min_han_ratio`` of its
+    letters, web and e-mail addresses not counted.
+    """
+    counts = script_counts(text)
+    return _language(text, counts, min_han_ratio)
+
+
+def _language(text: str, counts: ScriptCounts, min_han_ratio: float) -> Language:
+    if counts.letters == 0 or _korean(counts) or _japanese(counts):
         return "other"
-    if hangul / letters > MAX_HANGUL_RATIO:
-        return "other"
-    kana_ratio = kana / (han + kana) if han + kana else 0.0
-    if kana_ratio >= HIGH_KANA_RATIO or (kana >= 2 and kana_ratio > MAX_KANA_RATIO):
-        return "other"
-    if han / letters >= min_han_ratio:
+    if counts.han / counts.letters >= min_han_ratio:
         return _chinese_script(text)
-    if latin / letters >= 0.5 and _looks_english(text):
+    if counts.latin / counts.letters >= 0.5 and _looks_english(text):
         return "en"
     return "other"
+
+
+def _korean(counts: ScriptCounts) -> bool:
+    return counts.hangul / counts.letters > MAX_HANGUL_RATIO
+
+
+def _japanese(counts: ScriptCounts) -> bool:
+    kana, han = counts.kana, counts.han
+    kana_ratio = kana / (han + kana) if han + kana else 0.0
+    return kana_ratio >= HIGH_KANA_RATIO or (kana >= 2 and kana_ratio > MAX_KANA_RATIO)
+
+
+def require_chinese(
+    text: str, *, what: str = "article", min_han_ratio: float = MIN_HAN_RATIO
+) -> Chinese:
+    """The Chinese script ``text`` is in; :class:`NotChinese` (422 ``not_chinese``) for
+    anything else, with what was found: mostly Latin script (English, French …),
+    Japanese, Korean, or no letters at all.
+
+    ``what`` names the text in the message ("article", "page").
+    """
+    counts = script_counts(text)
+    language = _language(text, counts, min_han_ratio)
+    if language in ("zh-Hans", "zh-Hant"):
+        return "zh-Hans" if language == "zh-Hans" else "zh-Hant"
+    raise NotChinese(_refusal(what, language, counts, min_han_ratio))
+
+
+def require_chinese_letters(
+    text: str, *, what: str = "article", min_han_ratio: float = MIN_HAN_RATIO
+) -> None:
+    """:func:`require_chinese`'s verdict from the letters alone, without telling the
+    Chinese scripts apart (no OpenCC round trip): the cheap check the API runs on a
+    batch's plain-text items before queueing any. The worker checks again."""
+    counts = script_counts(text)
+    if (
+        counts.letters
+        and not _korean(counts)
+        and not _japanese(counts)
+        and counts.han / counts.letters >= min_han_ratio
+    ):
+        return
+    latin = counts.letters and counts.latin / counts.letters >= 0.5
+    language: Language = "en" if latin and _looks_english(text) else "other"
+    raise NotChinese(_refusal(what, language, counts, min_han_ratio))
+
+
+def _refusal(what: str, language: Language, counts: ScriptCounts, min_han_ratio: float) -> str:
+    share = counts.han / counts.letters if counts.letters else 0.0
+    if counts.letters == 0:
+        found = "it has no letters at all"
+    elif _korean(counts):
+        found = "it is Korean"
+    elif _japanese(counts):
+        found = "it is Japanese"
+    elif counts.latin / counts.letters >= 0.5:
+        kind = "English" if language == "en" else "a Latin-script language"
+        found = (
+            f"{share:.0%} of its letters are Chinese characters and "
+            f"{counts.latin / counts.letters:.0%} are Latin script: it reads as {kind}"
+        )
+    else:
+        found = f"{share:.0%} of its letters are Chinese characters"
+    return (
+        f"the {what} is not Chinese (fewer than {min_han_ratio:.0%} of its letters are "
+        f"Chinese characters, or it is Japanese or Korean; here {found}); "
+        "newsum summarizes Chinese news into English"
+    )
+
+
+def require_chinese_page(html: str, *, min_han_ratio: float = MIN_HAN_RATIO) -> None:
+    """Refuse a page whose visible text is not Chinese, before extraction.
+
+    Extraction keeps Chinese paragraphs only, so an English page would come back
+    "empty"; read on its visible text (scripts and styles dropped), it is plainly
+    not Chinese. A page with no visible letters is left to extraction to judge.
+    """
+    text = visible_text(html)
+    if script_counts(text).letters:
+        require_chinese(text, what="page", min_han_ratio=min_han_ratio)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees on ``html`` (no scripts, styles, templates); "" when
+    lxml cannot parse it."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        # Encoded with an explicit parser encoding: a page's own charset
+        # declaration (gbk) must not make lxml decode the str a second time.
+        parser = lxml.html.HTMLParser(encoding="utf-8")
+        page = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return ""
+    for element in page.xpath("//script|//style|//noscript|//template"):
+        element.drop_tree()
+    return str(page.text_content())

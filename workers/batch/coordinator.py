@@ -17,17 +17,39 @@ worker). The steps, in order:
 5. **arrive** (worker): an item counted in (None: it failed); the last sends the plan.
 6. **job finished** (worker): the batches it finished are notified, and the
    jobs that share its summary (its followers) finish with it.
+
+A batch the API could not queue whole (the broker or Redis refused part-way) is
+**abandoned** (API): what it took goes back (the items' single-flight markers,
+its stored glossaries), the jobs it created fail with a transient reason (whoever
+attached to one stops waiting), and the batch is failed; an item of it arriving
+later fails there, and its plan never runs. Nothing of it is left waiting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Protocol
 
+import redis
+
+from workers.batch.members import member_result
 from workers.batch.plan import BatchPlans, Follower, PlannedItem
-from workers.contract import BatchPlace
+from workers.contract import BatchPlace, ClusterInfo, ErrorBody, SummaryResult
 from workers.store.batches import BatchStore
 from workers.store.jobs import JobStore
+
+log = logging.getLogger("newsum.batch")
+
+
+def abandoned_error(reason: str) -> ErrorBody:
+    """Why a job of a batch that could not be queued whole failed (transient: send again)."""
+    return ErrorBody(
+        code="transient",
+        message=f"its batch could not be queued whole ({reason}); nothing of that batch "
+        "runs: submit it again",
+    )
 
 
 class BatchTasks(Protocol):
@@ -70,10 +92,51 @@ class BatchCoordinator:
             return True
         return False
 
+    def abandon(
+        self,
+        batch_id: str,
+        taken: Sequence[tuple[str, str | None]],
+        glossaries: Sequence[str],
+        reason: str,
+    ) -> None:
+        """The batch could not be queued whole: give back what it took. ``taken``: the
+        jobs it created and sent, with the single-flight key each holds (None: none);
+        ``glossaries``: the refs it stored. Each step is tried even if one before failed
+        (Redis at maxmemory refuses writes, never deletes): first what frees memory."""
+        error = abandoned_error(reason)
+        steps: list[Callable[[], object]] = [partial(self.plans.glossaries.drop, glossaries)]
+        steps += [partial(self.jobs.release, key, job_id) for job_id, key in taken if key]
+        steps.append(partial(self._mark_abandoned, batch_id, error))
+        steps += [partial(self._fail_taken, job_id, error, batch_id) for job_id, _ in taken]
+        for step in steps:
+            _try(step, batch_id)
+
+    def _mark_abandoned(self, batch_id: str, error: ErrorBody) -> None:
+        """The batch failed for good; if Redis refuses that write, the batch deleted."""
+        if not _try(partial(self.store.abandon, batch_id, error), batch_id):
+            self.store.forget(batch_id)
+
+    def _fail_taken(self, job_id: str, error: ErrorBody, batch_id: str) -> None:
+        """A job of an abandoned batch fails (one a worker finished already stands)."""
+        record = self.jobs.get(job_id)
+        if record is not None and record.finished:
+            return
+        if not _try(partial(self.jobs.mark_failed, job_id, error), batch_id):
+            # Unknown rather than waiting forever: an attached reader stops too.
+            self.jobs.delete(job_id)
+        self.job_finished(job_id)
+
     # --- the workers' side ----------------------------------------------------------
 
     def arrive(self, place: BatchPlace, item: PlannedItem | None) -> None:
-        """Count a batch item in (None: it failed); the last one sends the plan."""
+        """Count a batch item in (None: it failed); the last one sends the plan. An
+        item of an abandoned batch (or one gone) fails here instead of waiting for a plan."""
+        if self.store.abandoned(place.batch_id):
+            if item is not None:
+                self.jobs.mark_failed(item.job_id, abandoned_error("it was abandoned"))
+                self.jobs.release(item.key, item.job_id)
+                self.job_finished(item.job_id)
+            return
         if self.plans.arrive(place.batch_id, place.index, item):
             self.tasks.send_plan(place.batch_id)
 
@@ -99,9 +162,13 @@ class BatchCoordinator:
         if not followers:
             return
         record = self.jobs.get(leader)
+        shared = self._result(record.result_key) if record is not None else None
         for follower in followers:
             if record is not None and record.state == "done" and record.result_key:
-                self.jobs.mark_done(follower.job_id, result_key=record.result_key, cached=True)
+                result_key = record.result_key
+                if shared is not None:
+                    result_key = self._store_member(shared, follower) or result_key
+                self.jobs.mark_done(follower.job_id, result_key=result_key, cached=True)
                 self.jobs.release(follower.key, follower.job_id)
                 self.plans.drop(follower.batch_id, follower.index)
                 for batch_id in self.store.job_finished(follower.job_id):
@@ -110,10 +177,49 @@ class BatchCoordinator:
                 self.jobs.set_cluster(follower.job_id, None)
                 self.tasks.send_planned(follower.batch_id, [follower.index])
 
+    def _result(self, result_key: str | None) -> SummaryResult | None:
+        if not result_key:
+            return None
+        raw = self.jobs.client.get(self.jobs.layout.result(result_key))
+        return SummaryResult.model_validate_json(raw) if raw else None
+
+    def _store_member(self, shared: SummaryResult, follower: Follower) -> str | None:
+        """The follower's own result (``workers.batch.members``: the shared summary
+        with its page's headline, date and outlet), stored for as long as its job
+        lives, under a key of its batch (never where a later request could find it:
+        membership belongs to this batch); its key, or None when its cluster or its
+        article is gone (the shared result is shown as it is)."""
+        record = self.jobs.get(follower.job_id)
+        [item] = self.plans.get(follower.batch_id, [follower.index])
+        if record is None or record.cluster is None or item is None:
+            return None
+        member = member_result(
+            shared,
+            ClusterInfo.model_validate(record.cluster),
+            key=follower.key,
+            own=item.prepared,
+        )
+        member_key = f"member:{follower.batch_id}:{follower.index}"
+        self.jobs.client.set(
+            self.jobs.layout.result(member_key), member.model_dump_json(), ex=self.jobs.ttl_s
+        )
+        return member_key
+
     def _notify_if_wanted(self, batch_id: str) -> None:
         record = self.store.get(batch_id)
-        if record is not None and record.webhook:
+        # An abandoned batch was refused to its caller: no webhook.
+        if record is not None and record.webhook and record.error is None:
             self.tasks.send_notify(batch_id)
+
+
+def _try(step: Callable[[], object], batch_id: str) -> bool:
+    """One step of giving an abandoned batch back; False (logged) if Redis refused it."""
+    try:
+        step()
+    except redis.RedisError as exc:
+        log.warning("batch %s: could not give back part of it: %s", batch_id, exc)
+        return False
+    return True
 
 
 class Intake:

@@ -1,32 +1,35 @@
-"""A service batch planned on the workers: near-duplicate HTML and URL items
-grouped after extraction, and articles summarized in chunks.
+"""A service batch planned on the workers: near-duplicate items grouped after
+extraction, and articles summarized in chunks.
 
-The API groups a batch's plain-text items as the batch arrives
-(``plan_plain_text``): their text is in the request. An HTML page's or a URL's
-article is known only after extraction, a worker's job. And a worker that takes
-a batch's articles a chunk at a time translates their sentences together
-(``workers.batch.pretranslate``). So a batch item's summarize task carries its place
-in the batch (``SummaryJob.batch``; every item when NEWSUM_BATCH_CHUNK_ARTICLES
-> 1, else HTML and URL items when grouping is on) and goes in three steps:
+An article is known only after extraction, a worker's job: an HTML page's or a
+URL's, and a plain text's too (its clean body, without the header and footer
+lines a repost changes). Grouping the clean articles with the function ``newsum
+batch`` uses makes the service and the command group the same articles. And a
+worker that takes a batch's articles a chunk at a time translates their
+sentences together (``workers.batch.pretranslate``). So a batch item's summarize
+task carries its place in the batch (``SummaryJob.batch``; every item when
+grouping is on or NEWSUM_BATCH_CHUNK_ARTICLES > 1) and goes in three steps:
 
 1. **arrive**: the worker extracts the article (``prepare_article``), leaves it
-   in the batch's ``prepared`` hash and counts it in; an item that fails here
+   in the batch's ``prepared`` hash (its glossary by ref, when the API stored it
+   for the batch: ``workers.store.batches.BatchGlossaries``; the terms are in Redis
+   once, not once an article) and counts it in; an item that fails here
    fails alone, and is counted in too. The batch hash's ``planning`` field
    counts the items still to arrive, plus one token the API holds while it adds
    items.
 2. **plan**: the arrival that brings ``planning`` to zero sends one plan task.
    It runs ``workers.batch.clustering.group_near_duplicates`` (the grouping ``newsum batch``
-   uses) over the arrived HTML and URL articles with the same options (the
-   ``group`` ones), records each cluster
-   on its jobs, makes every near-duplicate's job a *follower* of its
+   uses) over the arrived articles with the same options (the ``group`` ones),
+   records each cluster on its jobs, makes every near-duplicate's job a *follower* of its
    representative's, and sends the representatives to be summarized,
    ``NEWSUM_BATCH_CHUNK_ARTICLES`` to a task, whose sentences are translated
    together (``workers.batch.pretranslate``).
 3. **summarize**: when a representative's job finishes, its followers finish
-   with it: done with its result (each shown as its own member, with what it
-   adds and lacks), or, if it failed, sent to be summarized on their own.
+   with it: done with its result (each shown as its own member, with its own
+   headline, date and outlet and what it adds and lacks: ``workers.batch.members``),
+   or, if it failed, sent to be summarized on their own.
 
-Both kinds of grouping, and ``newsum batch``, run the one function
+The plan and ``newsum batch`` run the one function
 ``workers.batch.clustering.group_near_duplicates``. The protocol's steps are driven through
 ``workers.batch.coordinator.BatchCoordinator``; this module holds the plan and
 its Redis records (``BatchPlans``).
@@ -49,9 +52,10 @@ import redis
 from redis.exceptions import LockError
 from redis.lock import Lock
 
-from workers.article.segment import article_sentences
-from workers.batch.clustering import DEFAULT_THRESHOLD, ClusterAssignment, group_near_duplicates
-from workers.contract import ArticleInput, ClusterInfo, SummaryOptions
+from workers.batch.clustering import DEFAULT_THRESHOLD, group_near_duplicates
+from workers.contract import ClusterInfo, SummaryOptions
+from workers.errors import Expired
+from workers.store.batches import BatchGlossaries
 from workers.store.cache import RedisLayout
 
 if TYPE_CHECKING:  # the API imports this module; extraction (lxml) stays on the workers
@@ -89,17 +93,26 @@ class PlannedItem:
     options: SummaryOptions
     prepared: PreparedArticle
     group: bool = True  # False: summarized on its own (the API grouped it, or no grouping)
+    # Read back from Redis: the batch glossary its options' glossary came from.
+    glossary_ref: str | None = None
 
-    def dumps(self) -> str:
+    def dumps(self, glossary_ref: str | None = None) -> str:
+        """As JSON; with ``glossary_ref`` (the batch's stored glossary, the one in its
+        options), the glossary's terms are left out and the ref stands for them."""
+        options = (
+            self.options.model_copy(update={"glossary": None}) if glossary_ref else self.options
+        )
         data = {
             "index": self.index,
             "job_id": self.job_id,
             "key": self.key,
             "own_key": self.own_key,
-            "options": self.options.model_dump(mode="json"),
+            "options": options.model_dump(mode="json"),
             "prepared": asdict(self.prepared),
             "group": self.group,
         }
+        if glossary_ref:
+            data["glossary_ref"] = glossary_ref
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -115,6 +128,7 @@ class PlannedItem:
             options=SummaryOptions.model_validate(data["options"]),
             prepared=PreparedArticle(**data["prepared"]),
             group=bool(data.get("group", True)),
+            glossary_ref=data.get("glossary_ref") or None,
         )
 
 
@@ -188,33 +202,6 @@ def plan_items(
     return plan
 
 
-@dataclass
-class _PlainText:
-    text: str
-    sentences: list[str]
-
-
-def plan_plain_text(
-    given: Sequence[tuple[ArticleInput, SummaryOptions] | None],
-) -> dict[int, ClusterAssignment]:
-    """The API's grouping, as a batch arrives: near-duplicate plain-text items with the
-    same options (``group_near_duplicates``; numpy only, so the API stays light), by batch position,
-    for the items in clusters of two or more. HTML and URL items (and None: items that
-    failed) are left to the workers, grouped after extraction (``plan_items``)."""
-    texts = [
-        _PlainText(g[0].text, article_sentences(g[0].text))
-        if g is not None and g[0].text is not None
-        else None
-        for g in given
-    ]
-    same = [g[1].model_dump_json() if g is not None else "" for g in given]
-    return {
-        index: assignment
-        for index, assignment in enumerate(group_near_duplicates(texts, same=same))
-        if assignment is not None and assignment.size >= 2
-    }
-
-
 def chunks(indices: Sequence[int], size: int) -> list[list[int]]:
     """``indices`` cut into runs of at most ``size``."""
     return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
@@ -231,6 +218,7 @@ class BatchPlans:
         self.layout = layout
         self.ttl_s = ttl_s
         self.plan_lease_s = plan_lease_s
+        self.glossaries = BatchGlossaries(client, layout, ttl_s)
 
     # --- the API's side -----------------------------------------------------------
 
@@ -257,20 +245,49 @@ class BatchPlans:
             self.layout.batch_prepared(batch_id),
             self.layout.batch(batch_id),
             str(index),
-            item.dumps() if item is not None else "",
+            self._dumps(batch_id, item) if item is not None else "",
             str(self.ttl_s),
         )
         return int(left) == 0 and not self.planned(batch_id)
 
+    def _dumps(self, batch_id: str, item: PlannedItem) -> str:
+        """The item as stored: its glossary by ref when the API stored it for the batch."""
+        glossary = item.options.glossary
+        if glossary:
+            ref = BatchGlossaries.ref(batch_id, glossary)
+            if self.glossaries.stored(ref):
+                return item.dumps(glossary_ref=ref)
+        return item.dumps()
+
+    def _loads(self, rows: Sequence[str | bytes | None]) -> list[PlannedItem | None]:
+        """Items read back, each with its batch glossary in its options again."""
+        glossaries: dict[str, dict[str, str]] = {}
+        items: list[PlannedItem | None] = []
+        for row in rows:
+            item = PlannedItem.loads(row) if row else None
+            ref = item.glossary_ref if item is not None else None
+            if item is not None and ref is not None:
+                if ref not in glossaries:
+                    found = self.glossaries.get(ref)
+                    if found is None:
+                        raise Expired(
+                            f"the glossary of batch item {item.index} expired with its batch "
+                            "(NEWSUM_JOB_TTL_S)"
+                        )
+                    glossaries[ref] = found
+                item.options = item.options.model_copy(update={"glossary": glossaries[ref]})
+            items.append(item)
+        return items
+
     def items(self, batch_id: str) -> list[PlannedItem]:
         rows = self.client.hvals(self.layout.batch_prepared(batch_id))
-        return [PlannedItem.loads(row) for row in rows]
+        return [item for item in self._loads(rows) if item is not None]
 
     def get(self, batch_id: str, indices: Sequence[int]) -> list[PlannedItem | None]:
         if not indices:
             return []
         rows = self.client.hmget(self.layout.batch_prepared(batch_id), [str(i) for i in indices])
-        return [PlannedItem.loads(row) if row else None for row in rows]
+        return self._loads(rows)
 
     def drop(self, batch_id: str, index: int) -> None:
         """Forget an item's article once its job has finished."""

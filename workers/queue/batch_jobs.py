@@ -1,6 +1,10 @@
 """A batch's plan and its chunks, run on a worker (the steps ``workers.batch.plan``
 describes): group the arrived articles, send the representatives in chunks, and
-summarize each chunk together, every article under its own job's failure policy."""
+summarize each chunk together, every article under its own job's failure policy.
+
+A batch item's task carries its batch's glossary by ref (``SummaryJob.glossary_ref``,
+stored once: ``workers.store.batches.BatchGlossaries``); ``with_stored_glossary``
+puts the terms back before the job runs."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from workers.batch.pretranslate import pretranslate
 from workers.batch.summarize_together import ChunkArticle, summarize_together
 from workers.contract import SummaryResult
 from workers.english.glossary import server_glossary
+from workers.errors import Expired, InvalidRequest
 from workers.queue.bootstrap import WorkerContext, context
 from workers.queue.celery_app import QueueConfig
 from workers.queue.failure import guarded, time_out_job
@@ -37,9 +42,35 @@ def _client_ids(ctx: WorkerContext, batch_id: str) -> list[str]:
     return [str(item.index if item.id is None else item.id) for item in items]
 
 
+def with_stored_glossary(ctx: WorkerContext, payload: Any) -> Any:
+    """A summarize task's payload with its batch glossary back in its options (the
+    payload as it is when it carries none). Expired (410) once the glossary expired
+    with its batch."""
+    ref = payload.get("glossary_ref") if isinstance(payload, dict) else None
+    if not isinstance(ref, str) or not ref:
+        return payload
+    try:
+        glossary = ctx.batches.plans.glossaries.get(ref)
+    except ValueError:  # not a ref: the payload is refused as it is
+        raise InvalidRequest(f"bad task payload: glossary_ref {ref!r}") from None
+    if glossary is None:
+        if ctx.batches.store.abandoned(ref.split("/", 1)[0]):
+            raise Expired(
+                "its batch could not be queued whole and was abandoned, its glossary "
+                "with it: submit it again"
+            )
+        raise Expired("the batch's glossary expired with its batch (NEWSUM_JOB_TTL_S)")
+    options = dict(payload.get("options") or {})
+    options["glossary"] = glossary
+    return {**payload, "options": options, "glossary_ref": None}
+
+
 def plan_batch_items(ctx: WorkerContext, batch_id: str) -> None:
-    """Group the batch's arrived articles; followers wait, the rest are sent in chunks."""
+    """Group the batch's arrived articles; followers wait, the rest are sent in chunks.
+    An abandoned batch (the API could not queue it whole) is never planned."""
     plans = ctx.batches.plans
+    if ctx.batches.store.abandoned(batch_id):
+        return
     lease = plans.start_plan(batch_id)
     if lease is None:
         return
@@ -139,7 +170,9 @@ def summarize_chunk(
         return {}  # the extractive engine makes no model calls to join
     wanted: dict[str, tuple[str, PlannedItem]] = {}  # content key → (job id, item)
     for item in items:
-        ckey = content_digest(item.prepared.text, item.options, ctx.info.fingerprint)
+        ckey = content_digest(
+            item.prepared.text, item.options, ctx.info.fingerprint, title=item.prepared.title
+        )
         if ckey not in wanted and ctx.cache.get_raw(ckey) is None:
             wanted[ckey] = (item.job_id, item)
     if len(wanted) < 2:

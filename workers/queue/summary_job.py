@@ -1,25 +1,38 @@
 """One summary job run on a worker: extract, summarize (or find it cached), store;
-with its stages timed for /metrics and its progress on the job record."""
+with its stages timed for /metrics and its progress on the job record.
+
+Two cache entries come of a job (``workers.store.cache``): the page's own result
+under its request key, and the model work alone under its content key (body and
+headline), which other pages with that body and headline share. A result is
+always its own page's: the fields that describe a page (date, outlet, bylines,
+address, boilerplate, how the body was extracted, the original traditional text)
+and the warnings its metadata gave come from the caller's own input every time,
+never from the page whose run made the shared work.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
 
 from workers.article.prepared import PreparedArticle
 from workers.batch.plan import PlannedItem
-from workers.contract import SummaryJob, SummaryOptions, SummaryResult
+from workers.contract import Author, Extraction, SummaryJob, SummaryOptions, SummaryResult
 from workers.english.glossary import server_glossary
+from workers.english.romanize import romanize_name
 from workers.pipeline import prepare_article, summarize_prepared
 from workers.queue.bootstrap import WorkerContext
 from workers.queue.signals import enter_stage
 from workers.store.digests import content_digest, request_digest
 
 log = logging.getLogger("newsum.worker")
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def record_stage(
@@ -108,12 +121,17 @@ def summarize_and_store(
     *,
     computed: SummaryResult | None = None,
 ) -> None:
-    """Summarize a prepared article (or find it cached), store it, mark the job done.
+    """Summarize a prepared article (or find its model work cached), store it, mark
+    the job done. The job's result is its page's own, under its request key ``own_key``.
 
     ``computed``: its result, already made with its chunk (``workers.queue.batch_jobs``)."""
-    ckey = content_digest(prepared.text, options, ctx.info.fingerprint)
-    result = computed or ctx.cache.get(ckey)
-    cached = computed is None and result is not None
+    ckey = content_digest(prepared.text, options, ctx.info.fingerprint, title=prepared.title)
+    result = computed
+    cached = False
+    if result is None:
+        work = ctx.cache.get(ckey)
+        result = own_page(work, prepared) if work is not None else None
+        cached = result is not None
     if result is None:
         result = summarize_prepared(
             prepared,
@@ -125,5 +143,71 @@ def summarize_and_store(
             review_confidence=ctx.settings.review_confidence,
         )
     clock.finish()
-    ctx.cache.put(result, ckey, own_key)
-    ctx.jobs.mark_done(job_id, result_key=ckey, cached=cached)
+    ctx.cache.put_each({own_key: result, ckey: shared_work(result, prepared)})
+    ctx.jobs.mark_done(job_id, result_key=own_key, cached=cached)
+
+
+# --- a page's own result and the model work pages share ------------------------------
+
+
+def _no_page() -> dict[str, Any]:
+    """What describes a page rather than its story, emptied: never kept in shared work."""
+    return {
+        "published": None,
+        "outlet": None,
+        "authors": [],
+        "editors": [],
+        "photo_credits": [],
+        "url": None,
+        "removed": [],
+        "extraction": None,
+        "original_text": None,
+    }
+
+
+def _people(names: Sequence[str]) -> list[Author]:
+    """Names as a run gives them (``workers.pipeline``): romanized where Chinese."""
+    return [Author(name=n, romanized=romanize_name(n) if _HAN.search(n) else None) for n in names]
+
+
+def shared_work(result: SummaryResult, prepared: PreparedArticle) -> SummaryResult:
+    """What the content key holds: ``result`` (made for ``prepared``'s page) without
+    that page: no date, outlet, bylines, address, boilerplate, extraction or original
+    text, and none of the warnings the page gave (``prepared.warnings``: no date
+    shown, converted from traditional characters). The body, headline, summary,
+    translation, key terms, checks and review stay: they are the models' work on
+    the body and headline the key covers."""
+    work = result.model_copy(deep=True)
+    work.article = work.article.model_copy(update=_no_page())
+    page = set(prepared.warnings)
+    work.checks.warnings = [w for w in work.checks.warnings if w not in page]
+    return work
+
+
+def own_page(work: SummaryResult, prepared: PreparedArticle) -> SummaryResult | None:
+    """``prepared``'s page's result from shared model work (``shared_work``): every
+    field that describes the page, and the page's warnings first, as its own run
+    would give them. The headline's English is the work's: the content key covers
+    the headline, so it is this headline's. None when the work is not of this
+    article (other sentences or another headline), to be made afresh."""
+    if work.article.sentences != prepared.sentences or work.article.title != prepared.title:
+        return None
+    result = work.model_copy(deep=True)
+    extraction = prepared.extraction
+    result.article = result.article.model_copy(
+        update={
+            "published": prepared.published,
+            "outlet": prepared.outlet,
+            "authors": _people(prepared.authors),
+            "editors": _people(prepared.editors),
+            "photo_credits": list(prepared.photo_credits),
+            "url": prepared.url,
+            "language": prepared.language,
+            "text": prepared.text,
+            "original_text": prepared.original_text,
+            "removed": list(prepared.removed),
+            "extraction": Extraction.model_validate(extraction) if extraction else None,
+        }
+    )
+    result.checks.warnings = list(dict.fromkeys([*prepared.warnings, *work.checks.warnings]))
+    return result

@@ -22,7 +22,11 @@ from celery.signals import task_failure, worker_process_init
 
 from workers.contract import TASK_SUMMARIZE
 from workers.errors import FetchFailed, NewsumError
-from workers.queue.batch_jobs import plan_batch_items, summarize_planned_chunk
+from workers.queue.batch_jobs import (
+    plan_batch_items,
+    summarize_planned_chunk,
+    with_stored_glossary,
+)
 from workers.queue.bootstrap import WorkerContext, attach_app, context, on_process_init
 from workers.queue.celery_app import (
     TASK_NOTIFY_BATCH,
@@ -30,10 +34,18 @@ from workers.queue.celery_app import (
     TASK_SUMMARIZE_PLANNED,
     TASK_TRANSLATE,
 )
-from workers.queue.failure import TRANSIENT, backoff, batch_place, guarded, on_task_failure
+from workers.queue.failure import (
+    TRANSIENT,
+    backoff,
+    batch_place,
+    guarded,
+    on_task_failure,
+    retry_when_redis_has_room,
+)
 from workers.queue.libretranslate import request_options, translate_request, translate_texts
 from workers.queue.summary_job import run_summary_job
 from workers.queue.webhooks import notify_batch
+from workers.store.maxmemory import is_out_of_memory
 
 log = logging.getLogger("newsum.worker")
 
@@ -50,7 +62,12 @@ def register_tasks(app: Celery) -> None:
     @app.task(name=TASK_SUMMARIZE, bind=True, max_retries=None)
     def summarize(self: Task, payload: dict[str, Any], job_id: str) -> None:
         key = payload.get("key") if isinstance(payload, dict) else None
-        guarded(self, job_id, key, lambda ctx: run_summary_job(ctx, payload, job_id))
+        guarded(
+            self,
+            job_id,
+            key,
+            lambda ctx: run_summary_job(ctx, with_stored_glossary(ctx, payload), job_id),
+        )
         place = batch_place(payload)
         if place is not None:
             # A batch item that failed before its plan (or ran before) is counted in.
@@ -63,7 +80,11 @@ def register_tasks(app: Celery) -> None:
     def plan(self: Task, batch_id: str) -> None:
         try:
             plan_batch_items(context(), batch_id)
-        except TRANSIENT as exc:
+        except Exception as exc:
+            if is_out_of_memory(exc):  # Redis full: never a retry that cannot be sent
+                retry_when_redis_has_room(self, context(), f"plan of {batch_id}", exc, None)
+            if not isinstance(exc, TRANSIENT):
+                raise
             raise self.retry(exc=exc, countdown=backoff(min(self.request.retries, 5))) from exc
 
     @app.task(name=TASK_SUMMARIZE_PLANNED, bind=True, max_retries=None)

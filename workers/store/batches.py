@@ -12,12 +12,19 @@ Whoever removes that entry (the worker that finished the job, or the API that
 saw it already finished) subtracts the count; HDEL decides who, atomically.
 The one subtraction that brings ``pending`` to zero finishes the batch and
 fires its webhook, exactly once.
+
+A batch the API could not queue whole is *abandoned* (``abandon``): it is marked
+failed, and what the workers still do for it stops there (``workers.batch.
+coordinator``). A batch's glossary is stored once (``BatchGlossaries``), not in
+each of its tasks: the tasks carry its ref.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +54,7 @@ class BatchRecord:
     finished_at: str | None
     webhook: str | None
     pending: int
+    error: ErrorBody | None = None  # abandoned: why the API could not queue it whole
 
 
 class BatchStore:
@@ -136,10 +144,38 @@ class BatchStore:
         waiting = [str(b) for b in self.client.hkeys(self.layout.job_batches(job_id))]
         return [b for b in waiting if self._settle(b, job_id)]
 
+    def abandon(self, batch_id: str, error: ErrorBody) -> None:
+        """The API could not queue the batch whole: it is failed, for good (its items'
+        tasks already sent stop at ``abandoned``)."""
+        name = self.layout.batch(batch_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                name, mapping={"abandoned": error.model_dump_json(), "finished_at": now_iso()}
+            )
+            pipe.expire(name, self.ttl_s)
+            pipe.execute()
+
+    def forget(self, batch_id: str) -> None:
+        """Delete the batch's records (Redis at maxmemory refuses ``abandon``'s write,
+        never a delete): a batch that is gone is as abandoned as a failed one."""
+        layout = self.layout
+        self.client.delete(
+            layout.batch(batch_id),
+            layout.batch_items(batch_id),
+            layout.batch_arrived(batch_id),
+            layout.batch_prepared(batch_id),
+        )
+
+    def abandoned(self, batch_id: str) -> bool:
+        """Abandoned by the API, or gone (forgotten, or expired with everything in it)."""
+        found = self.client.hmget(self.layout.batch(batch_id), ["abandoned", "count"])
+        return found[0] is not None or found[1] is None
+
     def get(self, batch_id: str) -> BatchRecord | None:
         data: dict[str, str] = self.client.hgetall(self.layout.batch(batch_id))  # type: ignore[assignment]
         if not data:
             return None
+        abandoned = data.get("abandoned")
         return BatchRecord(
             batch_id=batch_id,
             count=int(data.get("count", 0)),
@@ -147,6 +183,7 @@ class BatchStore:
             finished_at=data.get("finished_at") or None,
             webhook=data.get("webhook") or None,
             pending=int(data.get("pending", 0)),
+            error=ErrorBody.model_validate_json(abandoned) if abandoned else None,
         )
 
     def items(self, batch_id: str, start: int = 0, stop: int = -1) -> list[BatchItem]:
@@ -166,8 +203,73 @@ class BatchStore:
         return out
 
 
+_GLOSSARY_REF = re.compile(r"^([A-Za-z0-9_-]{1,64})/([0-9a-f]{32})$")
+
+
+def glossary_digest(glossary: Mapping[str, str]) -> str:
+    """The same terms and English give the same digest, in any order."""
+    blob = json.dumps(dict(glossary), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class BatchGlossaries:
+    """A batch's glossaries, each stored once for as long as the batch lives; its tasks
+    and its extracted articles carry the ref (``<batch id>/<digest>``) instead of the
+    terms, so a 5,000-term glossary on 10,000 items is in Redis once, not 10,000 times."""
+
+    def __init__(self, client: redis.Redis, layout: RedisLayout, ttl_s: int) -> None:
+        self.client = client
+        self.layout = layout
+        self.ttl_s = ttl_s
+
+    def name(self, ref: str) -> str:
+        match = _GLOSSARY_REF.match(ref)
+        if match is None:
+            raise ValueError(f"not a batch glossary ref: {ref!r}")
+        return f"{self.layout.batch(match.group(1))}:glossary:{match.group(2)}"
+
+    @staticmethod
+    def ref(batch_id: str, glossary: Mapping[str, str]) -> str:
+        return f"{batch_id}/{glossary_digest(glossary)}"
+
+    def put(self, batch_id: str, glossary: Mapping[str, str]) -> str:
+        """Store ``glossary`` for the batch (once per distinct glossary); its ref."""
+        ref = self.ref(batch_id, glossary)
+        self.client.set(
+            self.name(ref), json.dumps(dict(glossary), ensure_ascii=False), ex=self.ttl_s
+        )
+        return ref
+
+    def stored(self, ref: str) -> bool:
+        return bool(self.client.exists(self.name(ref)))
+
+    def get(self, ref: str) -> dict[str, str] | None:
+        """The glossary under ``ref``; None once it expired with its batch."""
+        raw = self.client.get(self.name(ref))
+        return json.loads(raw) if raw else None
+
+    def drop(self, refs: Sequence[str]) -> None:
+        if refs:
+            self.client.delete(*[self.name(ref) for ref in refs])
+
+
+def overall_state(states: dict[str, int], count: int, finished_at: str | None) -> str:
+    """A batch's state in one word (``GET /v1/batches/{id}`` and the webhook):
+    ``queued`` (nothing started), ``running``, then, once every item has finished,
+    ``done`` (all done), ``failed`` (all failed) or ``partial`` (some of each)."""
+    done, failed = states.get("done", 0), states.get("failed", 0)
+    if finished_at is not None or done + failed >= count:
+        if failed == 0:
+            return "done"
+        return "failed" if done == 0 else "partial"
+    if states.get("running", 0) == 0 and done + failed == 0:
+        return "queued"
+    return "running"
+
+
 def batch_status(batches: BatchStore, jobs: JobStore, batch_id: str) -> dict[str, Any] | None:
-    """``{"batch_id", "count", "states", "progress", "created_at", "finished_at"}`` or None."""
+    """``{"batch_id", "count", "state", "states", "progress", "created_at", "finished_at"}``
+    or None (``state``: ``overall_state``)."""
     record = batches.get(batch_id)
     if record is None:
         return None
@@ -181,9 +283,11 @@ def batch_status(batches: BatchStore, jobs: JobStore, batch_id: str) -> dict[str
             continue
         states[job.state] = states.get(job.state, 0) + 1
         progress += 1.0 if job.finished else job.progress
+    state = overall_state(states, record.count, record.finished_at)
     return {
         "batch_id": batch_id,
         "count": record.count,
+        "state": "failed" if record.error is not None else state,
         "states": states,
         "progress": round(progress / record.count, 4) if record.count else 1.0,
         "created_at": record.created_at,
@@ -197,7 +301,8 @@ EXPIRED = ErrorBody(code="expired", message="the job record expired (NEWSUM_JOB_
 def batch_results(
     batches: BatchStore, jobs: JobStore, batch_id: str, *, chunk: int = 200
 ) -> Iterator[dict[str, Any]]:
-    """One line per item, in order: ``{"index","id","job_id","state","result","error"}``.
+    """One line per item, in order: ``{"index","id","job_id","state","cluster","result",
+    "error"}`` (``cluster``: the item's near-duplicate group, or None).
 
     ``result`` is the raw JSON text of the cached result (the caller splices it in
     without parsing it again), or None.
@@ -225,6 +330,7 @@ def batch_results(
                 "id": item.id,
                 "job_id": item.job_id,
                 "state": record.state if record else "failed",
+                "cluster": cluster,
                 "result": raw,
                 "error": error.model_dump() if error else None,
             }
@@ -240,9 +346,5 @@ def as_member(raw: str | bytes, cluster: dict[str, Any], member_key: str | None)
     shared.cluster = ClusterInfo.model_validate(cluster)
     if member_key and member_key != result.id:
         shared.id = member_key
-        whose = shared.cluster.representative_id or shared.cluster.representative
-        shared.checks.warnings.append(
-            f"the same story as batch item {whose}: its summary is shared; "
-            "cluster.added / cluster.removed say what differs"
-        )
+        shared.checks.warnings.append(shared.cluster.member_warning())
     return shared.model_dump_json()

@@ -4,9 +4,15 @@ Two keys lead to one result::
 
     request key  sha256(normalized input + options + pipeline fingerprint)
                  what the API can compute before any work; checked first
-    content key  sha256(extracted article text + options + pipeline fingerprint)
+    content key  sha256(extracted article text + headline + options + pipeline fingerprint)
                  computed by the worker after ``prepare_article``: the same
                  article arriving as other HTML or via another URL is summarized once
+
+The two lead to different entries. A request key's entry is that request's own
+result. A content key's entry is the model work alone, shared by every page with
+that body and headline: it carries no page's date, outlet, bylines, address or
+boilerplate, and none of the warnings a page's metadata gave
+(``workers.queue.summary_job``): a page never shows another page's metadata.
 
 The fingerprint (``workers.english.engines.Engines.fingerprint``: pipeline
 version, models and their content, engines and every setting that changes output)
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -92,6 +99,17 @@ class RedisLayout:
     def translation(self, fingerprint: str, sentence: str) -> str:
         digest = hashlib.sha256(sentence.encode("utf-8")).hexdigest()
         return f"{self.prefix}:tm:{fingerprint[:16]}:{digest}"
+
+    @property
+    def worker_beats(self) -> str:
+        """Each worker process's last heartbeat, a sorted set scored by Redis time
+        (``workers.store.heartbeats``)."""
+        return f"{self.prefix}:workers:beats"
+
+    @property
+    def worker_pipelines(self) -> str:
+        """Each worker process's profile and fingerprint (``workers.store.heartbeats``)."""
+        return f"{self.prefix}:workers:pipelines"
 
     @property
     def stats(self) -> str:
@@ -251,12 +269,18 @@ class ResultCache:
 
     def put(self, result: SummaryResult, *keys: str) -> None:
         """Store one result under every key that leads to it."""
-        stored = result.model_copy(deep=True)
-        stored.provenance.cached = False
-        blob = stored.model_dump_json()
+        self.put_each(dict.fromkeys(keys, result))
+
+    def put_each(self, results: Mapping[str, SummaryResult]) -> None:
+        """Store each result under its key, in one round trip."""
+        blobs: dict[int, str] = {}  # one serialization per result object
         with self.client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.set(self.layout.result(key), blob, ex=self.ttl_s)
+            for key, result in results.items():
+                if id(result) not in blobs:
+                    stored = result.model_copy(deep=True)
+                    stored.provenance.cached = False
+                    blobs[id(result)] = stored.model_dump_json()
+                pipe.set(self.layout.result(key), blobs[id(result)], ex=self.ttl_s)
             pipe.execute()
 
     def count(self, hit: bool) -> None:

@@ -37,12 +37,22 @@ def request_digest(article: ArticleInput, options: SummaryOptions, fingerprint: 
     return _digest({"input": given, "options": options.model_dump(), "pipeline": fingerprint})
 
 
-def content_digest(article_text: str, options: SummaryOptions, fingerprint: str) -> str:
-    """Key of an extracted article body: the same story arriving as different HTML
-    or through different URLs maps to one key."""
+def content_digest(
+    article_text: str, options: SummaryOptions, fingerprint: str, *, title: str | None
+) -> str:
+    """Key of the model work on an extracted article: the same story arriving as
+    different HTML or through different URLs maps to one key.
+
+    It covers what the models read: the body and the headline (``title``: the
+    extractive brief favours the sentences that share its words, and glossary terms
+    are looked up in it; its English is part of the work). It leaves out what only
+    describes the page (date, outlet, bylines, address, boilerplate): an entry under
+    this key is shared model work, and each page's result carries its own page's
+    fields (``workers.queue.summary_job``)."""
     return _digest(
         {
             "text": normalize_input_text(article_text),
+            "title": normalize_input_text(title) if title else None,
             "options": options.model_dump(),
             "pipeline": fingerprint,
         }

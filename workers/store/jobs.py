@@ -7,7 +7,8 @@ A job record is a Redis hash with a TTL (``job_ttl_s``)::
     result_key (where the result lies in the cache), result (inline, translate jobs),
     error (ErrorBody JSON), cluster (ClusterInfo JSON: a batch item grouped on a
     worker, ``workers.batch.plan``), member_key (the request key of a near-duplicate
-    whose result is its representative's)
+    whose result is its representative's), attachable ("1": identical requests may
+    attach to it, see below)
 
 Every write to a record is announced on the job's pub/sub channel
 (``RedisLayout.job_updates``, the record's new state as the message): the API's event
@@ -15,8 +16,16 @@ streams and long-polls wake on it (``service.job_updates``).
 
 Single flight: while a job for a request key is queued or running, the key
 ``<prefix>:inflight:<request key>`` holds its id (``SET NX``); an identical
-request attaches to that job instead of enqueueing. The worker clears it when
-the job is done or failed.
+request attaches to that job instead of enqueueing, if the job is *attachable*.
+The worker clears it when the job is done or failed.
+
+Only a reader's job (``POST /v1/summaries``, on the interactive queue) is
+attachable: its result is its page's own and it runs ahead of every batch. A batch
+item's job is not: it waits behind its batch, and its result may be a near-duplicate's
+summary, shared inside its batch only (``workers.batch.plan``). A request that
+finds the key held by a job it may not attach to makes its own job, which takes the
+marker over (so later readers attach to a reader's job); the batch's job still
+finishes for its batch, and releases only a marker it still holds.
 
 ``submit_summary`` is the one way a summary request becomes a job: cache,
 then single flight, then the queue. The API and batches both go through it.
@@ -78,6 +87,7 @@ class JobRecord:
     cached: bool = False
     cluster: dict[str, Any] | None = None
     member_key: str | None = None
+    attachable: bool = False
 
     @property
     def finished(self) -> bool:
@@ -100,6 +110,7 @@ class JobRecord:
             cached=data.get("cached") == "1",
             cluster=json.loads(data["cluster"]) if data.get("cluster") else None,
             member_key=data.get("member_key") or None,
+            attachable=data.get("attachable") == "1",
         )
 
 
@@ -130,8 +141,10 @@ class JobStore:
         state: JobState = "queued",
         result_key: str | None = None,
         error: ErrorBody | None = None,
+        attachable: bool = False,
     ) -> JobRecord:
-        """A new record; a job may be born done (cache hit) or failed (bad batch line)."""
+        """A new record; a job may be born done (cache hit) or failed (bad batch line).
+        ``attachable``: identical requests may attach to it (a reader's job)."""
         stamp = now_iso()
         fields: dict[str, str | float] = {
             "kind": kind,
@@ -147,6 +160,8 @@ class JobStore:
             fields["cached"] = "1"
         if error is not None:
             fields["error"] = error.model_dump_json()
+        if attachable:
+            fields["attachable"] = "1"
         self._write(job_id, fields)
         return JobRecord.from_hash(job_id, {k: str(v) for k, v in fields.items()})
 
@@ -276,11 +291,14 @@ def submit_summary(
     fingerprint: str,
     queue: str,
     record_hit: bool = False,
+    attachable: bool = False,
 ) -> Submission:
     """Cache, then single flight, then the queue.
 
     On a cache hit no job is created unless ``record_hit`` (batches need a job
-    per item). Raises TransientError when Redis or the broker is away.
+    per item). ``attachable``: the job made here is a reader's, which identical
+    requests may attach to; a request attaches only to such a job (see the module's
+    docstring). Raises TransientError when Redis or the broker is away.
     """
     try:
         key = request_digest(article, options, fingerprint)
@@ -294,24 +312,22 @@ def submit_summary(
         cache.count(hit=False)
 
         job_id = new_id()
-        jobs.create(job_id, key=key)
+        jobs.create(job_id, key=key, attachable=attachable)
         holder = jobs.claim(key, job_id)
         if holder is not None:
             existing = jobs.get(holder)
-            if existing is not None and not existing.finished:
+            if existing is not None and not existing.finished and existing.attachable:
                 jobs.delete(job_id)
                 jobs.client.hincrby(jobs.layout.stats, "single_flight_attached", 1)
                 return Submission(holder, existing.state, key, attached=True)
-            # The holder is gone or done: its marker is stale. A just-finished
-            # holder may have cached the result meanwhile.
-            if existing is not None and existing.state == "done" and existing.result_key:
-                jobs.delete(job_id)
-                cache.count(hit=True)
-                return Submission(holder, "done", key, cached=True, attached=True)
+            # The holder is gone or done (its marker is stale), or a batch's job this
+            # request may not wait on: this request's job holds the marker now. A
+            # just-finished holder's result is found under the key below, never
+            # through the holder (a batch member's result lies under its batch).
             jobs.take_over(key, job_id)
         # Between the cache miss above and the claim, the job that held the key may
-        # have finished, cached its result and let go: look again before enqueueing,
-        # or identical requests would run twice.
+        # have finished and cached its result: look again before enqueueing, or
+        # identical requests would run twice.
         if cache.client.exists(cache.layout.result(key)):
             # Mark the claimed job done rather than deleting it: another request may
             # already have attached to it.
