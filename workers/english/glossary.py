@@ -301,7 +301,7 @@ def repair_person_names(zh: str, english: str) -> tuple[str, list[str]]:
     missing, a note "裘建锋 (Qiu Jianfeng)".
     """
     from workers.english.name_checks import check_names
-    from workers.english.romanize import romanize_name
+    from workers.english.person_names import person_english
 
     people = source_people(zh)
     if not people:
@@ -314,9 +314,9 @@ def repair_person_names(zh: str, english: str) -> tuple[str, list[str]]:
     if mangled and len(mangled) == len(missing):
         ordered = sorted(mangled, key=english.index)
         for wrong, person in zip(ordered, missing, strict=True):
-            english = english.replace(wrong, romanize_name(person))
+            english = english.replace(wrong, person_english(person) or wrong)
         return english, []
-    return english, [f"{p} ({romanize_name(p)})" for p in missing]
+    return english, [f"{p} ({person_english(p)})" for p in missing]
 
 
 def glossary_fingerprint(terms: Mapping[str, str]) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from workers.contract import NumberCheck
+from workers.english.person_names import person_english
 from workers.english.romanize import KNOWN_PLACES, romanize_name, romanize_place
 from workers.english.surnames import COMMON_SURNAMES
 
@@ -218,13 +219,16 @@ def check_names(source_zh: str, english: str) -> NumberCheck:
     no run of source characters spells (a name of several words: one run, in
     order) and that are neither the romanization of a source name nor
     CC-CEDICT's English for one (肯尼亚 → Kenya).
-    ``missing``: people the source names whose romanization the English lacks.
+    ``missing``: people the source names whose romanization the English lacks, in
+    pinyin or in Cantonese (``_spellings``).
     """
     names = _source_names(source_zh)
     people = names.people
     spelled = _spellable(source_zh)
     named = {_fold(w) for p in names.places for w in romanize_place(p).split()}
-    named |= {_fold(w) for p in people for w in romanize_name(p).split()}
+    # A person may be written in pinyin or, as Hong Kong and Macau people are, in
+    # Cantonese (梁振英: Liang Zhenying or Leung Chun-ying); either is the source's.
+    named |= {_fold(w) for p in people for form in _spellings(p) for w in re.split(r"[\s-]+", form)}
     named |= names.english
     unsupported = [
         group for group in _name_groups(english) if not _supported(group, spelled, named)
@@ -234,17 +238,32 @@ def check_names(source_zh: str, english: str) -> NumberCheck:
     )
     missing = []
     for person in people:
-        romanized = romanize_name(person)
-        surname, _, given = romanized.partition(" ")
-        # "Jianfeng", "Jian-feng" (folded to jianfeng) or "Jian Feng".
-        forms = {_fold(given), " ".join(_split_syllables(_fold(given)))}
-        found_surname = re.search(rf"\b{re.escape(_fold(surname))}\b", folded_english)
-        found_given = not given or any(
-            re.search(rf"\b{re.escape(form)}\b", folded_english) for form in forms
-        )
-        if not (found_surname and found_given):
-            missing.append(f"{romanized} ({person})")
+        if not any(_written(form, folded_english) for form in _spellings(person)):
+            missing.append(f"{person_english(person)} ({person})")
     return NumberCheck(missing=_unique(missing), unsupported=_unique(unsupported))
+
+
+def _spellings(person: str) -> list[str]:
+    """How English may write a source person: pinyin, Hong Kong style Cantonese, and
+    CC-CEDICT's English where it has one; a title (李女士) leaves the bare name (李)."""
+    from workers.english.cantonese import romanize_hk_name
+    from workers.english.person_names import cedict_person, split_title
+
+    titled = split_title(person)
+    name = titled[0] if titled else person
+    forms = [romanize_name(name), romanize_hk_name(name), cedict_person(name) or ""]
+    return [f for f in dict.fromkeys(forms) if f]
+
+
+def _written(form: str, folded_english: str) -> bool:
+    """``form`` (surname first) is in the English: the surname, and the given name as
+    one word, hyphenated or as syllables ("Jianfeng", "Jian-feng", "Jian Feng")."""
+    surname, _, given = form.partition(" ")
+    given = given.replace("-", "")
+    forms = {_fold(given), " ".join(_split_syllables(_fold(given)))}
+    found_surname = re.search(rf"\b{re.escape(_fold(surname))}\b", folded_english)
+    found_given = not given or any(re.search(rf"\b{re.escape(f)}\b", folded_english) for f in forms)
+    return bool(found_surname and found_given)
 
 
 def _split_syllables(word: str) -> list[str]:

@@ -149,8 +149,9 @@ SURNAME_READINGS: dict[str, str] = {
 #   长江 Yangtze River, 京津冀, 大湾区), and 内地/大陆 "mainland China".
 # Every other place is written as pinyin by rule (嘉兴 → Jiaxing, 秀洲区 →
 # Xiuzhou District, 杭州湾 → Hangzhou Bay) and found as a place by
-# ``workers.english.terms.is_place_name`` (jieba's dictionary tag ns,
-# CC-CEDICT's place entries, administrative suffixes).
+# ``workers.english.kinds.is_place_name`` (jieba's dictionary tag ns,
+# CC-CEDICT's place entries, CLDR, administrative suffixes). Foreign places take
+# their English names from CLDR and CC-CEDICT (``workers.english.term_english``).
 KNOWN_PLACES: dict[str, str] = {
     "中国": "China",
     "中华人民共和国": "People's Republic of China",

