@@ -12,13 +12,23 @@ from pathlib import Path
 
 from models.convert import QUANTIZATIONS, locate_ct2
 from models.errors import LicenceRefused
-from models.specs import DEFAULT_SPECS, ModelSpec, check_licence, get_spec
+from models.specs import (
+    ALL_SPECS,
+    INSTRUCT_ROLE,
+    LLM_CPU_DEFAULT,
+    ModelSpec,
+    check_licence,
+    get_spec,
+    instruct_spec,
+)
 from models.store import checkpoint_problem, locate, model_path, pull
 
 # The roles each profile cannot run without (``workers.english.engines``):
 # ``auto`` runs with whatever is present, ``offline`` with no weights at all.
 PROFILE_NEEDS: dict[str, tuple[str, ...]] = {
     "standard": ("translation", "summary"),
+    # The instruct model (NEWSUM_LLM_MODEL); opus-mt is welcome, not required.
+    "llm": (INSTRUCT_ROLE,),
     "auto": (),
     "offline": (),
 }
@@ -46,10 +56,11 @@ class ModelStatus:
 def list_models(
     model_dir: Path, *, allow_noncommercial: bool, hub_cache: Path | None = None
 ) -> list[ModelStatus]:
-    """The status of every known checkpoint, in ``DEFAULT_SPECS`` order."""
+    """The status of every known checkpoint, in ``ALL_SPECS`` order (the role
+    defaults, then the instruct models)."""
     return [
         _status(spec, model_dir, allow_noncommercial=allow_noncommercial, hub_cache=hub_cache)
-        for spec in DEFAULT_SPECS
+        for spec in ALL_SPECS
     ]
 
 
@@ -100,14 +111,25 @@ def pull_role(
     role: str, model_dir: Path, *, allow_noncommercial: bool, progress: bool = False
 ) -> Path:
     """Check the licence, then download ``role``'s checkpoint; its folder.
-    ``progress``: the hub's download bars on stderr.
+    ``role`` may also be an instruct model's id (``Qwen/Qwen3-4B``); ``instruct``
+    is the CPU default. ``progress``: the hub's download bars on stderr.
 
     Raises LicenceRefused before any download for a non-commercial checkpoint
-    that is not allowed, ModelNotFound when the hub cannot serve it.
+    that is not allowed (Qwen2.5-3B-Instruct, CrossSum), ModelNotFound when the
+    hub cannot serve it.
     """
-    spec = get_spec(role)
+    spec = _spec_for(role)
     check_licence(spec, allow_noncommercial=allow_noncommercial)
     return pull(spec, model_dir, progress=progress)
+
+
+def _spec_for(name: str) -> ModelSpec:
+    """A role's default spec, or an instruct model by id (``instruct``: the CPU default)."""
+    if name == INSTRUCT_ROLE:
+        return instruct_spec(LLM_CPU_DEFAULT)
+    if "/" in name or name.startswith("Qwen"):
+        return instruct_spec(name)
+    return get_spec(name)
 
 
 @dataclass
@@ -146,8 +168,11 @@ def doctor_report(
     hub_cache: Path | None = None,
     engine: str = "auto",
     quantization: str = "int8",
+    llm_model: str = LLM_CPU_DEFAULT,
 ) -> DoctorReport:
     """``doctor``'s lines, plus a last line and ``missing`` for what ``profile`` needs.
+    ``llm_model``: the instruct model (NEWSUM_LLM_MODEL) profile ``llm`` needs, the
+    only instruct model reported.
 
     Raises ValueError for a profile outside ``PROFILE_NEEDS``.
     """
@@ -159,7 +184,15 @@ def doctor_report(
             f"model dir {model_dir} does not exist yet: `newsum models pull` creates it, "
             "or set NEWSUM_MODEL_DIR to where your checkpoints are"
         )
-    statuses = list_models(model_dir, allow_noncommercial=allow_noncommercial, hub_cache=hub_cache)
+    chosen = instruct_spec(llm_model).id
+    # Of the instruct models, only the one NEWSUM_LLM_MODEL chooses (`list` shows all).
+    statuses = [
+        s
+        for s in list_models(
+            model_dir, allow_noncommercial=allow_noncommercial, hub_cache=hub_cache
+        )
+        if s.spec.role != INSTRUCT_ROLE or s.spec.id == chosen
+    ]
     for status in statuses:
         lines.append(
             _advice(
@@ -218,6 +251,13 @@ def _advice(
         return (
             f"refused  {name} at {status.path}: its licence forbids commercial use; "
             "set NEWSUM_ALLOW_NONCOMMERCIAL=true only for a non-commercial deployment"
+        )
+    if spec.role == INSTRUCT_ROLE:
+        # Optional: profile llm needs only the one NEWSUM_LLM_MODEL names.
+        refused = "" if status.licence_ok else f" (refused: licensed {spec.licence})"
+        return (
+            f"optional {name}: not present{refused}; for profile llm set NEWSUM_LLM_MODEL="
+            f"{spec.id} and copy its checkpoint into {target} (about {spec.size_mib} MiB)"
         )
     if optional and not allow_noncommercial:
         return (

@@ -24,6 +24,12 @@ from models.errors import LicenceRefused, ModelNotFound
 
 ROLES = ("translation", "summary", "direct-summary")
 
+# The instruct models that write a brief straight from the Chinese
+# (``models.engines.causal_lm``). Not in ``ROLES``: several checkpoints share the
+# role, one is chosen by NEWSUM_LLM_MODEL (``instruct_spec``), and none is pulled
+# by a plain ``newsum models pull`` (gigabytes each).
+INSTRUCT_ROLE = "instruct"
+
 
 def _frozen(**kwargs: Any) -> Mapping[str, Any]:
     # A read-only view, so a shared spec's defaults cannot be edited by a caller.
@@ -113,6 +119,56 @@ DEFAULT_SPECS: tuple[ModelSpec, ...] = (
         ),
     ),
 )
+
+
+def _instruct(
+    model_id: str, architecture: str, size_mib: int, *, licence: str = "Apache-2.0"
+) -> ModelSpec:
+    return ModelSpec(
+        role=INSTRUCT_ROLE,
+        id=model_id,
+        revision="main",
+        architecture=architecture,
+        licence=licence,
+        commercial_use=licence == "Apache-2.0",
+        # Our hard cap on prompt tokens (the checkpoints read 32k): a 2-core CPU
+        # reads about this much in the issue's time budget; longer articles get
+        # their lead plus the extractive brief of the rest (workers.english.llm_brief).
+        max_input_tokens=3072,
+        # Greedy, so a result is reproducible; the cap is a hard limit on new tokens.
+        generation=_frozen(do_sample=False, num_beams=1, max_new_tokens=320, min_length=0),
+        size_mib=size_mib,
+    )
+
+
+# Licences from each model card (huggingface.co/Qwen/<name>, "license" field):
+# Apache-2.0 for all but Qwen2.5-3B-Instruct, which ships under the Qwen Research
+# License (non-commercial). Sizes: the bf16 safetensors of each repository.
+INSTRUCT_SPECS: tuple[ModelSpec, ...] = (
+    _instruct("Qwen/Qwen2.5-1.5B-Instruct", "qwen2", 2950),  # CPU default
+    _instruct("Qwen/Qwen3-8B", "qwen3", 15630),  # GPU default
+    _instruct("Qwen/Qwen2.5-0.5B-Instruct", "qwen2", 950),
+    _instruct("Qwen/Qwen2.5-7B-Instruct", "qwen2", 14530),
+    _instruct("Qwen/Qwen3-0.6B", "qwen3", 1430),
+    _instruct("Qwen/Qwen3-1.7B", "qwen3", 3870),
+    _instruct("Qwen/Qwen3-4B", "qwen3", 7670),
+    _instruct("Qwen/Qwen2.5-3B-Instruct", "qwen2", 5890, licence="Qwen Research License"),
+)
+LLM_CPU_DEFAULT = "Qwen/Qwen2.5-1.5B-Instruct"
+LLM_GPU_DEFAULT = "Qwen/Qwen3-8B"
+
+# Every checkpoint the project knows: what ``newsum models list`` shows.
+ALL_SPECS: tuple[ModelSpec, ...] = DEFAULT_SPECS + INSTRUCT_SPECS
+
+
+def instruct_spec(model_id: str, specs: tuple[ModelSpec, ...] = INSTRUCT_SPECS) -> ModelSpec:
+    """The instruct spec of ``model_id`` (``Qwen/Qwen3-4B``, or its name alone);
+    ModelNotFound naming the known ones otherwise."""
+    for spec in specs:
+        if model_id in (spec.id, spec.id.split("/", 1)[-1]):
+            return spec
+    known = ", ".join(s.id for s in specs)
+    raise ModelNotFound(f"unknown instruct model {model_id!r}: choose one of {known}")
 
 
 def get_spec(role: str, specs: tuple[ModelSpec, ...] = DEFAULT_SPECS) -> ModelSpec:

@@ -33,15 +33,22 @@ def summary_options(func: F) -> F:
     decorators = [
         click.option(
             "--profile",
-            type=click.Choice(["auto", "offline", "standard"]),
+            type=click.Choice(["auto", "offline", "standard", "llm"]),
             default="auto",
             show_default=True,
-            help="offline: no weights; standard: the default models; auto: models if present.",
+            help="offline: no weights; standard: the default models; llm: an instruct model "
+            "writes the brief (NEWSUM_LLM_MODEL); auto: models if present.",
         ),
         click.option(
             "--strategy",
             type=click.Choice(
-                ["translate-then-summarize", "summarize-then-translate", "direct", "extractive"]
+                [
+                    "translate-then-summarize",
+                    "summarize-then-translate",
+                    "direct",
+                    "direct-llm",
+                    "extractive",
+                ]
             ),
             default=None,
             help="Default: translate-then-summarize with models, extractive without.",

@@ -15,7 +15,7 @@ import click
 from workers.settings import Settings, SettingsError, load_settings
 
 EXIT_START_FAILED = 3
-PROFILES = click.Choice(["auto", "offline", "standard"])
+PROFILES = click.Choice(["auto", "offline", "standard", "llm"])
 
 
 def _settings_or_fail() -> Settings:

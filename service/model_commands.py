@@ -21,7 +21,7 @@ from workers.settings import load_settings
 # tests/service/test_model_commands.py checks the two agree.
 ROLE_NAMES = ("translation", "summary", "direct-summary")
 ROLE = click.Choice(ROLE_NAMES)
-PROFILES = ("standard", "auto", "offline")
+PROFILES = ("standard", "auto", "offline", "llm")
 
 quiet_option = click.option(
     "--quiet", "-q", is_flag=True, help="No progress bars (none are drawn off a terminal)."
@@ -93,21 +93,25 @@ def models_pull(roles: tuple[str, ...], quiet: bool) -> None:
     default="standard",
     show_default=True,
     help="The profile to check for: exit 1 when a model it needs is missing "
-    "(standard needs translation and summary; auto and offline need none).",
+    "(standard needs translation and summary; llm the instruct model NEWSUM_LLM_MODEL "
+    "names; auto and offline need none).",
 )
 @friendly_errors
 def models_doctor(profile: str) -> None:
     """What is missing and how to fix it; converted copies too. Exits 1 when the
     profile cannot run here."""
     from models.catalog import doctor_report
+    from models.specs import LLM_CPU_DEFAULT, LLM_GPU_DEFAULT
 
     settings = load_settings()
+    default_llm = LLM_GPU_DEFAULT if settings.device == "cuda" else LLM_CPU_DEFAULT
     report = doctor_report(
         settings.resolved_model_dir(),
         allow_noncommercial=settings.allow_noncommercial,
         profile=profile,
         engine=settings.engine,
         quantization=settings.ct2_quantization,
+        llm_model=settings.llm_model or default_llm,
     )
     for line in report.lines:
         click.echo(line)

@@ -13,6 +13,12 @@ path a real checkpoint takes (``models.store.locate`` then
 - ``build_bart``: BART as sshleifer/distilbart-cnn-12-6 with a byte-level BPE
   (``<s> <pad> </s> <unk> <mask>`` as ids 0-4) and distilbart's generation settings.
 - ``build_mt5``: mT5 as csebuetnlp/mT5_m2o_english_crossSum, ``spiece.model`` only.
+- ``tests.tiny_instruct.build_qwen2`` / ``build_qwen3``: decoder-only instruct models as
+  Qwen/Qwen2.5-1.5B-Instruct and Qwen/Qwen3-1.7B: a byte-level BPE trained on the
+  shared articles' Chinese and English prose, ChatML specials
+  (``<|endoftext|> <|im_start|> <|im_end|>``, Qwen3 also ``<think> </think>``), the
+  ChatML chat template (Qwen3's honours ``enable_thinking``), the checkpoints'
+  sampling generation config (the engine must override it to decode greedily).
 
 ``size="tiny"`` (d_model 32, 2+2 layers; well under 1 MB, under a second) is
 for tests; ``size="real"`` (opus-mt: 6+6 layers, d_model 512, vocab 65,001;
@@ -421,6 +427,10 @@ if __name__ == "__main__":  # python -m tests.tiny_models OUT_DIR [tiny|real]
     paths = build_tiny_models(
         target, size=wanted, roles=("translation", "summary", "direct-summary")
     )
+    if wanted == "tiny":
+        from tests.tiny_instruct import build_instruct_models
+
+        paths.update(build_instruct_models(target))
     for role, path in paths.items():
         total = sum(p.stat().st_size for p in _iter_files(path))
         print(f"{role}: {path} ({total / 1e6:.1f} MB)")

@@ -27,13 +27,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PIPELINE_VERSION = "2026.11.1"
+PIPELINE_VERSION = "2026.12.1"
 
 # Task names, sent by name from the API so it never imports the task module.
 TASK_SUMMARIZE = "newsum.summarize"
 
-Profile = Literal["auto", "offline", "standard"]
-Strategy = Literal["translate-then-summarize", "summarize-then-translate", "direct", "extractive"]
+Profile = Literal["auto", "offline", "standard", "llm"]
+Strategy = Literal[
+    "translate-then-summarize", "summarize-then-translate", "direct", "direct-llm", "extractive"
+]
 JobState = Literal["queued", "running", "done", "failed"]
 
 MAX_SENTENCES = 20
@@ -104,11 +106,34 @@ class SummaryJob(_Strict):
     article: ArticleInput
     options: SummaryOptions = SummaryOptions()
     batch: BatchPlace | None = None
+    glossary_ref: str | None = Field(
+        default=None,
+        description="a batch's glossary stored once in Redis (workers.store.batches."
+        "BatchGlossaries): the worker puts it back into options.glossary",
+    )
 
 
 class Author(_Strict):
     name: str
     romanized: str | None = None
+
+
+class ExtractionCandidate(_Strict):
+    method: str
+    score: float = Field(ge=0, le=1)
+    chars: int = Field(ge=0, description="characters of the candidate body, spaces not counted")
+
+
+class Extraction(_Strict):
+    """How the body was chosen among the extractors' candidates (``workers.article.gate``)."""
+
+    method: str = Field(
+        description="the extractor whose body was kept: readability, trafilatura, newspaper, "
+        "rules (the page's visible text through the scraped-text rules), any of them with "
+        "+html5 (over an HTML5 parser's reading of broken markup), or text (plain text given)"
+    )
+    score: float = Field(ge=0, le=1, description="how much the body reads as article text")
+    candidates: list[ExtractionCandidate] = []
 
 
 class Article(_Strict):
@@ -118,6 +143,11 @@ class Article(_Strict):
     outlet: str | None = None
     authors: list[Author] = []
     editors: list[Author] = []
+    photo_credits: list[str] = Field(
+        default=[],
+        description="who the page credits for its pictures (photographers, picture agencies); "
+        "never counted as authors or outlet",
+    )
     url: str | None = None
     language: str = Field(description="zh-Hans, zh-Hant or en")
     text: str = Field(description="clean body, simplified Chinese, paragraphs split by blank lines")
@@ -126,6 +156,11 @@ class Article(_Strict):
     )
     sentences: list[str] = Field(description="body sentences; summary sources index into this")
     removed: list[str] = Field(default=[], description="boilerplate lines taken out of the body")
+    extraction: Extraction | None = Field(
+        default=None,
+        description="the extractors' candidate bodies and the one kept (null: results cached "
+        "before extraction was recorded)",
+    )
 
 
 class SummarySentence(_Strict):
@@ -142,6 +177,11 @@ class SummarySentence(_Strict):
 class Summary(_Strict):
     en: str | None = None
     zh: str | None = None
+    headline: str | None = Field(
+        default=None,
+        description="the English headline the direct-llm brief wrote (checked with it); "
+        "None for other methods",
+    )
     method: Strategy
     sentences: list[SummarySentence] = []
 
@@ -180,6 +220,11 @@ class ModelRef(_Strict):
     id: str
     revision: str | None = None
     licence: str | None = None
+    attribution: str | None = Field(
+        default=None,
+        description="the credit the model's licence requires wherever this result is used "
+        "(e.g. CC BY 4.0 for Helsinki-NLP/opus-mt-zh-en); null when it requires none",
+    )
     engine: str
     role: str
 
@@ -213,6 +258,16 @@ class ClusterInfo(_Strict):
     added: list[str] = Field(default=[], description="sentences this item has and it lacks")
     removed: list[str] = Field(default=[], description="sentences it has and this item lacks")
 
+    def member_warning(self) -> str:
+        """What a member's ``checks.warnings`` says: whose summary it shows, and where
+        the differences are (``workers.batch.members``)."""
+        whose = self.representative_id or self.representative
+        return (
+            f"This article is the same story as batch item {whose} and shares its summary; "
+            "the sentences only one of them has are listed with the cluster "
+            "(cluster.added / cluster.removed)."
+        )
+
 
 class SummaryResult(_Strict):
     id: str
@@ -231,6 +286,11 @@ class SummaryResult(_Strict):
         description="a person should look at this output before it runs (review_reasons)",
     )
     review_reasons: list[str] = []
+    job_id: str | None = Field(
+        default=None,
+        description="on a 200 answer of POST /v1/summaries: the job that made or found this "
+        "result, which GET /v1/jobs/{job_id} and its /events answer for; null elsewhere",
+    )
 
 
 class ErrorBody(_Strict):

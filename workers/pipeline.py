@@ -19,19 +19,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from models.stepwise import Steps, run_steps
-from workers.article.extract import extract_main_text
+from workers.article.extract import extract_main_text, extract_plain_text
 from workers.article.extracted import ExtractedArticle
-from workers.article.intake import decode_bytes, looks_like_html
-from workers.article.language import MIN_HAN_RATIO, detect_language, to_simplified
+from workers.article.intake import decode_bytes, looks_like_html, visible_text, without_markup
+from workers.article.language import require_chinese, require_chinese_page, to_simplified
 from workers.article.limits import HTML_CHARS_FACTOR, check_bytes, check_chars
 from workers.article.prepared import PreparedArticle
-from workers.article.scraped_text import clean_scraped_text
 from workers.article.segment import article_sentences
 from workers.contract import (
     Article,
     ArticleInput,
     Author,
     Checks,
+    Extraction,
     NumberCheck,
     Provenance,
     Summary,
@@ -47,7 +47,14 @@ from workers.english.glossary import (
     source_people,
     used_terms,
 )
+from workers.english.llm_brief import llm_brief_steps
 from workers.english.name_checks import check_names
+from workers.english.notices import (
+    NO_ENGLISH_HEADLINE,
+    NOT_CHECKED,
+    TRADITIONAL_CONVERTED,
+    unsupported_numbers,
+)
 from workers.english.number_checks import check_numbers
 from workers.english.review import DEFAULT_REVIEW_CONFIDENCE, flag_for_review
 from workers.english.romanize import romanize_name
@@ -60,7 +67,7 @@ from workers.english.summarize import (
     why_no_translation,
 )
 from workers.english.terms import key_terms
-from workers.errors import EmptyInput, InvalidRequest, NotChinese
+from workers.errors import EmptyInput, InvalidRequest
 from workers.settings import Settings
 
 Fetch = Callable[[str], tuple[bytes, str | None]]
@@ -124,38 +131,44 @@ def prepare_article(
     """Intake, extraction, normalization and segmentation. Raises InputError
     subclasses for bad input; those are never retried."""
     raw, is_html = read_input(article, settings, fetch)
+    if is_html and not looks_like_html(raw):
+        # Too little markup for page extraction: still parsed as HTML, its visible
+        # text then read as plain text (scripts, styles, handlers never get through).
+        raw, is_html = visible_text(raw), False
+    elif not is_html:
+        raw = without_markup(raw)  # text that carries a script is read as a page would be
     raw = strip_controls(raw)
     if not raw.strip():
         raise EmptyInput("the article is empty (no text after removing whitespace)")
-    if not is_html:
-        # Refuse other languages before cleaning, which would take their lines for
-        # boilerplate and report the article as empty.
-        _refuse_other_languages(detect_language(raw))
+    # Refuse other languages before cleaning, which would take their lines for
+    # boilerplate and report the article as empty; a page on its visible text.
+    if is_html:
+        require_chinese_page(raw)
+    else:
+        require_chinese(raw)
 
     extracted: ExtractedArticle = (
-        extract_main_text(raw, url=article.url) if is_html else clean_scraped_text(raw)
+        extract_main_text(raw, url=article.url) if is_html else extract_plain_text(raw)
     )
-    body = extracted.text.strip()
+    # Markup spelled out in entities (``&lt;script&gt;``) is no text for a result either.
+    body = without_markup(extracted.text).strip()
     if not body:
         raise EmptyInput("no article text found in the input")
     _check_chars(body, settings)
 
-    warnings: list[str] = []
-    language = detect_language(body)
+    # What the page's metadata could not establish (no date shown, …).
+    warnings: list[str] = list(extracted.metadata_warnings)
+    language = require_chinese(body)
     original: str | None = None
     if language == "zh-Hant":
         original = body
         body = to_simplified(body)
-        warnings.append("traditional Chinese converted to simplified for the models")
-    elif language == "en":
-        warnings.append("the article is already in English: nothing to translate")
-    else:
-        _refuse_other_languages(language)
+        warnings.append(TRADITIONAL_CONVERTED)
 
     sentences = article_sentences(body)
     if not sentences:
         raise EmptyInput("no sentences found in the article text")
-    title = extracted.title
+    title = (without_markup(extracted.title).strip() or None) if extracted.title else None
     if title and language == "zh-Hant":
         title = to_simplified(title)
     return PreparedArticle(
@@ -168,19 +181,12 @@ def prepare_article(
         outlet=extracted.outlet,
         authors=list(extracted.authors),
         editors=list(extracted.editors),
+        photo_credits=list(extracted.photo_credits),
         removed=list(extracted.removed),
+        extraction=extracted.extraction,
         url=extracted.url or article.url,
         warnings=warnings,
     )
-
-
-def _refuse_other_languages(language: str) -> None:
-    if language not in ("zh-Hans", "zh-Hant", "en"):
-        raise NotChinese(
-            f"the article is not Chinese (fewer than {MIN_HAN_RATIO:.0%} of its letters are "
-            "Chinese characters, or it is Japanese or Korean); newsum summarizes Chinese news "
-            "into English"
-        )
 
 
 # ---------------------------------------------------------------- summarize
@@ -234,7 +240,15 @@ def summary_steps(
     report = progress or _noop_progress
     strategy, warnings = choose_strategy(options, engines)
     warnings = list(prepared.warnings) + warnings
-    run = SummaryRun(prepared.sentences, prepared.language, options, engines, report)
+    run = SummaryRun(
+        prepared.sentences,
+        prepared.language,
+        options,
+        engines,
+        report,
+        title=prepared.title,
+        text=prepared.text,
+    )
     is_english = prepared.language == "en"
     want_translation = options.translate and engines.translator is not None and not is_english
     glossary = merged_glossary(base_glossary, options.glossary)
@@ -259,7 +273,10 @@ def summary_steps(
     else:
         _, extractive = extractive_summary(run, options.sentences)
         zh_brief = extractive.zh
-        summary = yield from model_summary_steps(run, strategy)
+        if strategy == "direct-llm":
+            summary = yield from llm_brief_steps(run)
+        else:
+            summary = yield from model_summary_steps(run, strategy)
         summary.zh = zh_brief
 
     report("check", 0.9)
@@ -281,7 +298,7 @@ def summary_steps(
         article=article,
         summary=summary,
         translation=translation,
-        key_terms=key_terms(prepared.text, k=10, glossary=glossary),
+        key_terms=key_terms(prepared.text, k=10, glossary=glossary, url=prepared.url),
         checks=checks,
         provenance=Provenance(
             profile=engines.profile if options.profile != "offline" else "offline",
@@ -293,8 +310,8 @@ def summary_steps(
     checks.warnings = _dedupe(warnings)
     if wrapper is not None and wrapper.fallbacks:
         run.notes.append(
-            f"glossary terms placed by translating {len(wrapper.fallbacks)} sentence(s) in "
-            "pieces (the model dropped the placeholders): the English may read unevenly"
+            f"Glossary terms were placed by translating {len(wrapper.fallbacks)} sentence(s) "
+            "in pieces (the model dropped them): the English there may read unevenly."
         )
     flag_for_review(result, threshold=review_confidence, notes=run.notes)
     report("done", 1.0)
@@ -311,7 +328,7 @@ def _article(
     elif prepared.title and translate_title:
         title_en = run.translate([prepared.title])[0][0]
     elif prepared.title and engines.translator is None:
-        warnings.append("article.title_en: no translation model is loaded")
+        warnings.append(NO_ENGLISH_HEADLINE)
     return Article(
         title=prepared.title,
         title_en=title_en,
@@ -319,12 +336,14 @@ def _article(
         outlet=prepared.outlet,
         authors=[Author(name=n, romanized=_romanize(n)) for n in prepared.authors],
         editors=[Author(name=n, romanized=_romanize(n)) for n in prepared.editors],
+        photo_credits=list(prepared.photo_credits),
         url=prepared.url,
         language=prepared.language,
         text=prepared.text,
         original_text=prepared.original_text,
         sentences=prepared.sentences,
         removed=prepared.removed,
+        extraction=Extraction.model_validate(prepared.extraction) if prepared.extraction else None,
     )
 
 
@@ -335,7 +354,7 @@ def _romanize(name: str) -> str | None:
 def _checks(prepared: PreparedArticle, summary: Summary, warnings: list[str]) -> Checks:
     english = summary.en
     if not english:
-        warnings.append("checks: no English summary, so numbers and names were not checked")
+        warnings.append(NOT_CHECKED)
         return Checks()
     cited = sorted({i for s in summary.sentences for i in s.sources})
     cited_zh = "".join(prepared.sentences[i] for i in cited) if cited else prepared.text
@@ -354,10 +373,7 @@ def _checks(prepared: PreparedArticle, summary: Summary, warnings: list[str]) ->
         unsupported=check_names(prepared.text, english).unsupported,
     )
     if numbers.unsupported:
-        warnings.append(
-            "numbers in the English summary not found in the source: "
-            + ", ".join(numbers.unsupported)
-        )
+        warnings.append(unsupported_numbers(", ".join(numbers.unsupported)))
     return Checks(numbers=numbers, names=names)
 
 

@@ -157,9 +157,11 @@ def test_pulling_a_noncommercial_model_needs_the_opt_in(tmp_path: Path) -> None:
 
 def test_list_on_an_empty_dir(tmp_path: Path, empty_cache: Path) -> None:
     statuses = list_models(tmp_path, allow_noncommercial=False, hub_cache=empty_cache)
-    assert [s.spec.role for s in statuses] == ["translation", "summary", "direct-summary"]
+    roles = [s.spec.role for s in statuses]
+    assert roles[:3] == ["translation", "summary", "direct-summary"]
+    assert set(roles[3:]) == {"instruct"}  # every instruct model, after the role defaults
     assert not any(s.present or s.usable for s in statuses)
-    assert [s.path for s in statuses] == [None, None, None]
+    assert all(s.path is None for s in statuses)
     assert statuses[0].problem == "not downloaded"
     assert "NEWSUM_ALLOW_NONCOMMERCIAL" in (statuses[2].problem or "")
 
@@ -167,8 +169,9 @@ def test_list_on_an_empty_dir(tmp_path: Path, empty_cache: Path) -> None:
 def test_doctor_on_an_empty_dir_names_the_fixes(tmp_path: Path, empty_cache: Path) -> None:
     model_dir = tmp_path / "models"
     lines = doctor(model_dir, allow_noncommercial=False, hub_cache=empty_cache)
-    assert len(lines) == 4
+    assert len(lines) == 5
     assert lines[0].startswith(f"model dir {model_dir} does not exist")
+    assert lines[4].startswith("optional instruct: Qwen/Qwen2.5-1.5B-Instruct")
     assert lines[1].startswith("missing  translation: Helsinki-NLP/opus-mt-zh-en")
     assert "`newsum models pull translation`" in lines[1]
     assert str(model_dir / "Helsinki-NLP--opus-mt-zh-en") in lines[1]

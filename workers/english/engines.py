@@ -4,7 +4,11 @@ translator and summarizer when their weights are present.
 Profiles:
 - ``offline``: extractive engine only, no weights.
 - ``standard``: the default models (DESIGN.md); missing weights stop start-up.
-- ``auto``: the models that are present, else offline, saying so in warnings.
+- ``auto``: the models that are present, else offline, saying so in warnings;
+  with an instruct model present (NEWSUM_LLM_MODEL), its profile is ``llm``.
+- ``llm``: the instruct model (``models.engines.causal_lm``) writes the brief
+  (``direct-llm``); opus-mt, when present, still translates every sentence.
+  Missing instruct weights, or a licence that forbids commercial use, stop start-up.
 
 ``Engines.fingerprint`` is THE name of how a process makes its output: the
 result cache's digests (``workers.store.digests``), ``provenance.fingerprint``
@@ -24,15 +28,24 @@ from models.convert import locate_ct2
 from models.engines.base import SentenceRanker, TextGenerator, generation_signature
 from models.engines.extractive import TextRankRanker
 from models.errors import ModelError, ModelNotFound
-from models.specs import ModelSpec, check_licence, get_spec
+from models.specs import (
+    INSTRUCT_ROLE,
+    LLM_CPU_DEFAULT,
+    LLM_GPU_DEFAULT,
+    ModelSpec,
+    check_licence,
+    get_spec,
+    instruct_spec,
+)
 from models.store import locate
 from workers.contract import PIPELINE_VERSION, ModelRef
+from workers.english.brief_prompt import prompt_digest
 from workers.english.notices import NO_MODELS, NO_SUMMARY_MODEL, NO_TRANSLATION_MODEL
 from workers.english.review import DEFAULT_REVIEW_CONFIDENCE
 from workers.errors import ModelUnavailable
 from workers.settings import Settings
 
-EffectiveProfile = Literal["offline", "standard"]
+EffectiveProfile = Literal["offline", "standard", "llm"]
 
 # The warning of a result made without models (``workers.english.notices``).
 NEEDS_MODELS_WARNING = NO_MODELS
@@ -47,6 +60,7 @@ class Engines:
     translator: TextGenerator | None = None
     summarizer: TextGenerator | None = None
     direct: TextGenerator | None = None
+    llm: TextGenerator | None = None  # the instruct model of the direct-llm brief
     specs: dict[str, ModelSpec] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # The server glossary shapes translations and key terms: it is part of the key.
@@ -60,6 +74,7 @@ class Engines:
             ("translation", self.translator),
             ("summary", self.summarizer),
             ("direct-summary", self.direct),
+            (INSTRUCT_ROLE, self.llm),
         ):
             if engine is None:
                 continue
@@ -82,14 +97,16 @@ class Engines:
         (``models.engines.base.generation_signature``: model id, revision and
         checkpoint content, engine, quantization, device, dtype, beams, length
         limits and every other decoding setting), read from the loaded engines;
-        the server glossary; the review threshold."""
+        the server glossary; the review threshold; with an instruct model, the
+        digest of the brief's prompt file (``workers.english.brief_prompt``)."""
         roles: dict[str, object] = {
             "extractive": self.ranker,
             "translation": self.translator,
             "summary": self.summarizer,
             "direct-summary": self.direct,
+            INSTRUCT_ROLE: self.llm,
         }
-        return {
+        signature: dict[str, Any] = {
             "pipeline": PIPELINE_VERSION,
             "engines": {
                 role: generation_signature(engine)
@@ -99,6 +116,9 @@ class Engines:
             "glossary": self.glossary_fingerprint,
             "review_confidence": self.review_confidence,
         }
+        if self.llm is not None:
+            signature["prompt"] = prompt_digest()
+        return signature
 
     def fingerprint(self) -> str:
         """A short digest of ``output_signature``: equal fingerprints make equal
@@ -127,13 +147,16 @@ def load_engines(settings: Settings, profile: str = "auto") -> Engines:
 def _load_engines(settings: Settings, profile: str) -> Engines:
     if profile == "offline":
         return offline_engines(warning=None)
-    if profile not in ("auto", "standard"):
-        raise ModelUnavailable(f"unknown profile {profile!r}: use auto, offline or standard")
+    if profile not in ("auto", "standard", "llm"):
+        raise ModelUnavailable(f"unknown profile {profile!r}: use auto, offline, standard or llm")
 
     model_dir = settings.resolved_model_dir()
+    llm_spec = chosen_instruct_spec(settings)
+    llm_path = _locate_llm(llm_spec, settings, required=profile == "llm")
     found = {}
     missing = []
-    for role in ("translation", "summary"):
+    # The llm profile writes its brief with the instruct model: no summarizer to load.
+    for role in ("translation",) if profile == "llm" else ("translation", "summary"):
         spec = get_spec(role)
         if _locate_any(spec, settings) is None:
             missing.append(spec)
@@ -151,10 +174,13 @@ def _load_engines(settings: Settings, profile: str) -> Engines:
                 else ""
             )
         )
-    if not found:
+    if not found and llm_path is None:
         return offline_engines()
 
-    engines = Engines(profile="standard", ranker=TextRankRanker())
+    engines = Engines(profile="standard" if llm_path is None else "llm", ranker=TextRankRanker())
+    if llm_path is not None:
+        engines.llm = _load_llm(llm_spec, llm_path, settings)
+        engines.specs[INSTRUCT_ROLE] = llm_spec
     for role, spec in found.items():
         engine = _load_generator(spec, settings)
         engines.specs[role] = spec
@@ -162,7 +188,7 @@ def _load_engines(settings: Settings, profile: str) -> Engines:
             engines.translator = engine
         else:
             engines.summarizer = engine
-    if engines.summarizer is None:
+    if engines.summarizer is None and engines.llm is None:
         engines.warnings.append(NO_SUMMARY_MODEL)
     if engines.translator is None:
         engines.warnings.append(NO_TRANSLATION_MODEL)
@@ -172,6 +198,53 @@ def _load_engines(settings: Settings, profile: str) -> Engines:
         engines.direct = _load_generator(direct_spec, settings)
         engines.specs["direct-summary"] = direct_spec
     return engines
+
+
+def chosen_instruct_spec(settings: Settings) -> ModelSpec:
+    """NEWSUM_LLM_MODEL's spec; unset: the GPU default on ``device=cuda``, else the CPU one."""
+    if settings.llm_model:
+        try:
+            return instruct_spec(settings.llm_model)
+        except ModelError as exc:
+            raise ModelUnavailable(str(exc)) from exc
+    return instruct_spec(LLM_GPU_DEFAULT if settings.device == "cuda" else LLM_CPU_DEFAULT)
+
+
+def _locate_llm(spec: ModelSpec, settings: Settings, *, required: bool) -> Path | None:
+    """The instruct checkpoint when present and its licence allows it. ``required``
+    (profile llm): ModelUnavailable naming the licence or the missing folder instead."""
+    try:
+        check_licence(spec, allow_noncommercial=settings.allow_noncommercial)
+    except ModelError as exc:
+        if required:
+            raise ModelUnavailable(str(exc)) from exc
+        return None
+    path = locate(spec, settings.resolved_model_dir())
+    if path is None and required:
+        raise ModelUnavailable(
+            f"profile 'llm' needs {spec.id} (licence {spec.licence}, about {spec.size_mib} MiB), "
+            f"not found in {settings.resolved_model_dir()} or the Hugging Face cache: copy its "
+            f"checkpoint into {settings.resolved_model_dir() / spec.dir_name}, or choose another "
+            "with NEWSUM_LLM_MODEL (`newsum models list` shows them)"
+        )
+    return path
+
+
+def _load_llm(spec: ModelSpec, path: Path, settings: Settings) -> TextGenerator:
+    """The instruct model through transformers (a CTranslate2 Generator is not built yet,
+    so NEWSUM_ENGINE does not apply to it)."""
+    try:
+        from models.engines.causal_lm import CausalLMEngine
+
+        return CausalLMEngine.load(
+            spec,
+            path,
+            device=settings.device,
+            torch_threads=settings.torch_threads,
+            generation_overrides=settings.generation_overrides(),
+        )
+    except ModelError as exc:
+        raise ModelUnavailable(str(exc)) from exc
 
 
 def _locate_ct2(spec: ModelSpec, settings: Settings) -> Path | None:

@@ -49,6 +49,7 @@ STRATEGY_NAMES = {
     "translate-then-summarize": "translate, then summarize",
     "summarize-then-translate": "summarize, then translate",
     "direct": "direct Chinese-to-English summary",
+    "direct-llm": "language-model brief",
     "extractive": "key sentences",
 }
 

@@ -3,7 +3,9 @@
 ``extractive`` picks the article's key sentences (and shows their translation);
 ``translate-then-summarize`` translates every sentence and summarizes the English;
 ``summarize-then-translate`` translates only sentences picked first;
-``direct`` summarizes the Chinese into English with one cross-lingual model.
+``direct`` summarizes the Chinese into English with one cross-lingual model;
+``direct-llm`` has an instruct model write the brief (``workers.english.llm_brief``),
+falling back to the extractive brief when its reply is unreadable or fails the checks.
 The summarizer's calls are yielded as steps (``models.stepwise``) so a chunk of
 batch articles can share them; translation calls are made directly.
 """
@@ -40,6 +42,11 @@ def choose_strategy(options: SummaryOptions, engines: Engines) -> tuple[Strategy
     """The strategy to run, with warnings when the profile forces a fallback."""
     warnings: list[str] = []
     has_models = engines.translator is not None and engines.summarizer is not None
+    if options.profile == "llm" and engines.llm is None:
+        raise ModelUnavailable(
+            "profile 'llm' needs an instruct model, which this worker has not loaded: "
+            "start it with --profile llm (NEWSUM_LLM_MODEL names the model)"
+        )
     if options.profile == "standard" and not has_models:
         raise ModelUnavailable(
             "profile 'standard' needs the translation and summary models, which this "
@@ -52,11 +59,19 @@ def choose_strategy(options: SummaryOptions, engines: Engines) -> tuple[Strategy
                 f"strategy {wanted!r} needs models; the offline profile runs 'extractive' only"
             )
         return "extractive", warnings
+    if wanted is None and engines.llm is not None and options.profile in ("auto", "llm"):
+        return "direct-llm", warnings
     if wanted is None:
         wanted = "translate-then-summarize" if has_models else "extractive"
         if not has_models:
             warnings.extend(engines.warnings)
-    if wanted == "direct":
+    if wanted == "direct-llm":
+        if engines.llm is None:
+            raise ModelUnavailable(
+                "strategy 'direct-llm' needs an instruct model: start the worker with "
+                "--profile llm (NEWSUM_LLM_MODEL names it; `newsum models list` shows them)"
+            )
+    elif wanted == "direct":
         if engines.direct is None:
             raise ModelUnavailable(
                 "strategy 'direct' needs csebuetnlp/mT5_m2o_english_crossSum "
@@ -181,7 +196,8 @@ def extractive_summary(run: SummaryRun, k: int) -> tuple[list[int], Summary]:
 
 
 def model_summary_steps(run: SummaryRun, strategy: Strategy) -> Steps[Summary]:
-    """An abstractive summary by ``strategy`` (not ``extractive``), as steps."""
+    """An abstractive summary by ``strategy`` (not ``extractive``, not ``direct-llm``,
+    which ``workers.english.llm_brief`` runs on top of this module), as steps."""
     engines = run.engines
     if strategy == "direct":
         assert engines.direct is not None
