@@ -1,5 +1,5 @@
-"""``/healthz`` (the process answers), ``/readyz`` (Redis answers and a worker's
-heartbeat is fresh), ``/metrics``."""
+"""``/healthz`` (the process answers), ``/readyz`` (Redis answers and takes writes,
+and a worker's heartbeat is fresh), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from service.deps import ServiceState, State
 from service.errors import RETRY_AFTER_S
 from workers.store.cache import PipelineInfo
 from workers.store.heartbeats import read_heartbeats
+from workers.store.maxmemory import writes_refused
 
 router = APIRouter(tags=["health"])
-PROFILES = ("auto", "offline", "standard")
+PROFILES = ("auto", "offline", "standard", "llm")
 
 
 @router.get("/healthz", summary="The API process is up")
@@ -25,11 +26,13 @@ async def healthz() -> dict[str, str]:
 
 
 def _readiness(state: ServiceState) -> tuple[bool, dict[str, object]]:
-    """Ready: Redis answers, a worker has published its pipeline, and at least one
-    worker's own heartbeat is fresh (``workers.store.heartbeats``): a worker whose
+    """Ready: Redis answers and takes writes (not at ``maxmemory``:
+    ``workers.store.maxmemory``), a worker has published its pipeline, and at least
+    one worker's own heartbeat is fresh (``workers.store.heartbeats``): a worker whose
     heartbeat stopped is not counted, even while another refreshes the pipeline."""
     try:
         state.redis.ping()
+        full = writes_refused(state.redis, state.layout)
         served = {}
         for profile in PROFILES:
             raw = state.redis.get(state.layout.pipeline(profile))
@@ -45,6 +48,8 @@ def _readiness(state: ServiceState) -> tuple[bool, dict[str, object]]:
         "stale_after_s": beats.stale_after_s,
         "names": sorted(beats.alive),
     }
+    if full is not None:  # nothing can be queued or recorded until memory is freed
+        return False, {"redis": full, "workers": served, "heartbeats": alive}
     if not served:
         return False, {
             "redis": "ok",

@@ -43,10 +43,12 @@ from workers.store.embedded_redis import redis_server_binary
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Its sitecustomize connects the fault injection in every worker process started here.
 WORKER_SITE = Path(__file__).resolve().parent / "worker_site"
-WORKER_START_S = 120.0
-# Short, so a killed worker's task comes back within seconds; it must still
-# outlast the longest task these tests run (a few seconds).
-VISIBILITY_TIMEOUT_S = 6
+# Generous: a worker loading its engines on a loaded machine is slow, never wrong.
+WORKER_START_S = 300.0
+# Short, so a killed worker's task comes back within seconds; it must still outlast
+# the longest task these tests run (a few seconds), also on a loaded machine: a task
+# that outlived it would be handed to a second worker and counted twice.
+VISIBILITY_TIMEOUT_S = 15
 _READY = re.compile(rb"worker process (\d+) ready")
 
 SEED = REPO_ROOT / "../shared/data/articles/jiaxing-theme-education-2020-01-09.txt"
@@ -65,6 +67,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for(
+    condition: Callable[[], Any], timeout_s: float, what: str, every_s: float = 0.05
+) -> Any:
+    """Poll ``condition`` every ``every_s`` until it returns something truthy (returned),
+    or fail naming ``what`` after ``timeout_s``: a loaded machine slows a test down
+    but never fails it, where a fixed sleep would."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
+        time.sleep(every_s)
 
 
 def article(n: int, marker: str = "", length: int = 4) -> str:
@@ -125,6 +143,12 @@ class RedisProcess:
             time.sleep(0.05)
         client.close()
 
+    def fill_to_maxmemory(self, headroom_bytes: int = 4_000_000) -> MemoryFill:
+        """Make this Redis full: ``maxmemory`` a little above what it uses now (policy
+        ``noeviction``, Redis's default), then filler values until a write is refused
+        with OOM. ``free()`` on the answer deletes them and lifts the limit."""
+        return MemoryFill.fill(redis.Redis(port=self.port), headroom_bytes)
+
     def stop(self) -> None:
         """SIGTERM: Redis flushes the AOF and exits (what a restart does)."""
         if self.process is None or self.process.poll() is not None:
@@ -135,6 +159,62 @@ class RedisProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
+
+
+@dataclass
+class MemoryFill:
+    """Filler values that took a Redis past its ``maxmemory``."""
+
+    client: redis.Redis
+    keys: list[str]
+
+    # A write is refused only while Redis uses more than maxmemory. Values are small:
+    # a big one's request buffer counts while it is read and is freed a moment later,
+    # which would make room again behind the test's back.
+    CHUNKS = (16 * 1024, 1024, 64)
+    # Then the limit goes this far below what Redis uses, so that the bytes a worker
+    # frees (a message it pops, a buffer shrunk) do not make room again.
+    MARGIN = 1024 * 1024
+
+    @classmethod
+    def fill(cls, client: redis.Redis, headroom_bytes: int) -> MemoryFill:
+        used = int(client.info("memory")["used_memory"])
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", used + headroom_bytes)
+        made = cls(client, [])
+        for size in cls.CHUNKS:
+            blob = b"x" * size
+            while len(made.keys) < 100_000:
+                name = f"filler:{len(made.keys)}"
+                try:
+                    client.set(name, blob)
+                except redis.exceptions.OutOfMemoryError:
+                    break
+                made.keys.append(name)
+        used = int(client.info("memory")["used_memory"])
+        client.config_set("maxmemory", used - cls.MARGIN)
+        assert made.refused(), "Redis takes writes after being filled"
+        return made
+
+    def refused(self) -> bool:
+        """Whether a small write is refused now."""
+        try:
+            self.client.set("filler:probe", b"x", ex=5)
+        except redis.exceptions.OutOfMemoryError:
+            return True
+        return False
+
+    def free(self) -> None:
+        """Delete the fillers: Redis, still at its maxmemory, has room again."""
+        for start in range(0, len(self.keys), 500):
+            self.client.delete(*self.keys[start : start + 500])
+        self.client.delete("filler:probe")
+        self.keys = []
+
+    def lift(self) -> None:
+        """No maxmemory again (the next test's Redis is as it was)."""
+        self.free()
+        self.client.config_set("maxmemory", 0)
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +242,20 @@ class Worker:
 
     def ready_count(self) -> int:
         return len(_READY.findall(self.log.read_bytes())) if self.log.exists() else 0
+
+    def pause(self) -> None:
+        """SIGSTOP the whole worker: it keeps its connections, and a BRPOP it sent
+        still takes a message, which it reads once resumed."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_has(self, text: str) -> bool:
+        return self.log.exists() and text.encode() in self.log.read_bytes()
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """``sig`` to the whole worker (its process group: main process and children)."""

@@ -9,7 +9,9 @@ The workers these tests start find ``worker_site/`` first on their PYTHONPATH; i
 - ``crash-on:<marker>``: raise InjectedFault (a stage that crashes: poison input);
 - ``sleep-on:<marker>:<seconds>``: sleep (a slow article, for kill and time-limit tests);
 - ``kill-on:<marker>``: SIGKILL this worker process (an article that takes its worker down);
-- ``hang-on:<marker>``: ignore the soft time limit until the hard one kills the process.
+- ``hang-on:<marker>``: ignore the soft time limit until the hard one kills the process;
+- ``until-file-on:<marker>:<path>``: wait until the file ``path`` exists (at most 300 s),
+  so a test decides, on an event of its own, when the article goes on.
 
 Several specs may be joined with ``;``. Each acts as the article enters "extract".
 """
@@ -38,13 +40,18 @@ def misbehave(spec: str, article: ArticleInput) -> None:
     given = article.text or article.html or article.url or ""
     for part in spec.split(";"):
         action, _, rest = part.strip().partition(":")
-        marker, _, seconds = rest.partition(":") if action == "sleep-on" else (rest, "", "")
+        with_value = action in ("sleep-on", "until-file-on")
+        marker, _, value = rest.partition(":") if with_value else (rest, "", "")
         if not marker or marker not in given:
             continue
         if action == "crash-on":
             raise InjectedFault(f"injected crash on marker {marker!r} ({ENV})")
         if action == "sleep-on":
-            time.sleep(float(seconds or 1))
+            time.sleep(float(value or 1))
+        elif action == "until-file-on":
+            deadline = time.monotonic() + 300
+            while not os.path.exists(value) and time.monotonic() < deadline:
+                time.sleep(0.05)
         elif action == "kill-on":
             os.kill(os.getpid(), signal.SIGKILL)
         elif action == "hang-on":  # stuck past the soft limit (C code would be)

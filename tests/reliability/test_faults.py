@@ -1,5 +1,9 @@
 """Faults, injected into a real deployment: killed workers, a restarted Redis, time
-limits, poison articles, SIGTERM. Nothing is lost and nothing is done twice."""
+limits, poison articles, SIGTERM. Nothing is lost and nothing is done twice.
+
+Every wait here is on an event (a job's state, a worker busy, a log line) with a
+generous deadline, never a fixed sleep: a loaded machine makes these tests slower,
+not flaky."""
 
 from __future__ import annotations
 
@@ -17,11 +21,13 @@ from tests.reliability.conftest import (
     VISIBILITY_TIMEOUT_S,
     Deployment,
     RedisProcess,
-    Worker,
     article,
+    wait_for,
 )
 
-pytestmark = pytest.mark.reliability
+# Deadlines here are generous (a loaded machine is slow, never wrong): past the
+# suite's 300 s default per test.
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 
 Deploy = Callable[..., Deployment]
 
@@ -35,14 +41,14 @@ def _finished(data: dict[str, str]) -> bool:
 
 
 def _poll_batch(http: httpx.Client, batch_id: str, timeout_s: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = http.get(f"/v1/batches/{batch_id}").json()
-        if status["finished_at"]:
-            return status
-        time.sleep(0.25)
-    raise AssertionError(f"batch {batch_id} did not finish in {timeout_s} s: {status}")
+    def finished() -> dict[str, Any] | None:
+        status: dict[str, Any] = http.get(f"/v1/batches/{batch_id}").json()
+        return status if status["finished_at"] else None
+
+    result: dict[str, Any] = wait_for(
+        finished, timeout_s, f"batch {batch_id} finishing", every_s=0.25
+    )
+    return result
 
 
 def _results(http: httpx.Client, batch_id: str) -> list[dict[str, Any]]:
@@ -59,14 +65,14 @@ def test_a_killed_worker_s_article_runs_again_on_another_worker_once(deploy: Dep
         r = http.post("/v1/summaries", json={"text": article(1, "慢慢"), "wait": 0})
         assert r.status_code == 202, r.text
         job_id = r.json()["job_id"]
-        running = d.wait_job(job_id, _running, timeout_s=30)
+        running = d.wait_job(job_id, _running, timeout_s=120)
         victim, survivor = (
             (first, second) if first.owns(int(running["worker_pid"])) else (second, first)
         )
         assert victim.owns(int(running["worker_pid"]))
         victim.kill(signal.SIGKILL)  # mid-article: it sleeps 3 s inside the task
         started = time.monotonic()
-        done = d.wait_job(job_id, _finished, timeout_s=VISIBILITY_TIMEOUT_S + 40)
+        done = d.wait_job(job_id, _finished, timeout_s=VISIBILITY_TIMEOUT_S + 180)
         redelivered_after = time.monotonic() - started
         job = http.get(f"/v1/jobs/{job_id}").json()
     assert done["state"] == "done", done
@@ -79,30 +85,44 @@ def test_a_killed_worker_s_article_runs_again_on_another_worker_once(deploy: Dep
     assert redelivered_after >= VISIBILITY_TIMEOUT_S - 2  # it came back by the visibility timeout
 
 
-def test_a_batch_of_200_survives_a_worker_killed_twice(deploy: Deploy) -> None:
-    d = deploy(NEWSUM_FAULT_INJECT="sleep-on:批量:0.15")
-    victim = d.start_worker("victim")
-    d.start_worker("steady")
+def test_a_batch_of_200_survives_a_worker_killed_twice(
+    deploy: Deploy, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Two articles wait at a gate as they are extracted: whichever worker takes one is
+    # killed right there, mid-article for sure (no race with an article that ends as
+    # the kill lands), and the gate opens for the article's next delivery.
+    gates = tmp_path_factory.mktemp("gates")
+    first_gate, second_gate = gates / "first", gates / "second"
+    d = deploy(
+        NEWSUM_FAULT_INJECT=";".join(
+            [
+                "sleep-on:批量:0.15",
+                f"until-file-on:第一闸:{first_gate}",
+                f"until-file-on:第二闸:{second_gate}",
+            ]
+        )
+    )
+    # Every worker started and warm before the batch: one still loading its engines
+    # when the batch ends would take nothing.
+    workers = [d.start_worker(name) for name in ("a", "b", "c")]
     d.start_api()
-    items = [{"id": f"item-{i}", "text": article(i, "批量")} for i in range(200)]
+    marked = {40: "批量第一闸", 120: "批量第二闸"}
+    items = [{"id": f"item-{i}", "text": article(i, marked.get(i, "批量"))} for i in range(200)]
     with d.http() as http:
         r = http.post("/v1/batches", json={"items": items, "cluster": False})
         assert r.status_code == 202, r.text
         batch_id = r.json()["batch_id"]
-        kills = 0
-        for threshold in (30, 110):
-            deadline = time.monotonic() + 120
-            while http.get(f"/v1/batches/{batch_id}").json()["states"]["done"] < threshold:
-                assert time.monotonic() < deadline, "the batch stalled"
-                time.sleep(0.1)
-            _wait_until_busy(d, victim, batch_id)
-            victim.kill(signal.SIGKILL)
-            kills += 1
-            if kills == 1:
-                victim = d.start_worker("victim-again", wait=False)
-        status = _poll_batch(http, batch_id, timeout_s=180)
+        job_ids = _batch_jobs(d, batch_id)
+        killed = []
+        for index, gate in ((40, first_gate), (120, second_gate)):
+            held = d.wait_job(job_ids[index], _running, timeout_s=240)
+            owner = next(w for w in workers if w.owns(int(held["worker_pid"])))
+            owner.kill(signal.SIGKILL)
+            killed.append(owner)
+            gate.touch()
+        status = _poll_batch(http, batch_id, timeout_s=600)
         lines = _results(http, batch_id)
-    assert kills == 2
+    assert len({w.name for w in killed}) == 2  # two workers killed, one left
     assert status["count"] == 200 and sum(status["states"].values()) == 200
     assert [line["index"] for line in lines] == list(range(200))  # none missing, none twice
     assert [line["id"] for line in lines] == [f"item-{i}" for i in range(200)]
@@ -115,28 +135,35 @@ def test_a_batch_of_200_survives_a_worker_killed_twice(deploy: Deploy) -> None:
             assert line["error"]["code"] and line["error"]["message"], line
     assert status["states"]["done"] == 200, status  # a kill is no reason to fail an item
     assert int(d.redis.hget(d.layout.batch(batch_id), "pending") or 0) == 0
-    # Each kill hit an article mid-way: in its extraction or its summarizing step
-    # (a planned batch item counts the two steps' deliveries apart).
+    # Exactly the two killed articles ran twice (a planned batch item counts its
+    # extraction's and its summary's deliveries apart); every other one ran once.
     steps = ("deliveries", "deliveries_summarize")
     redelivered = [
-        line for line in lines if "2" in (d.job(line["job_id"]).get(step) for step in steps)
+        line["index"]
+        for line in lines
+        if any(int(d.job(line["job_id"]).get(step) or 0) > 1 for step in steps)
     ]
-    assert len(redelivered) == 2, redelivered
+    assert redelivered == [40, 120], redelivered
+    again = [d.job(job_ids[i]).get("deliveries") for i in (40, 120)]
+    assert again == ["2", "2"], again
 
 
-def _wait_until_busy(d: Deployment, worker: Worker, batch_id: str) -> None:
-    """Until ``worker`` is in the middle of one of the batch's articles."""
-    job_ids = [
-        json.loads(row)["job_id"] for row in d.redis.lrange(d.layout.batch_items(batch_id), 0, -1)
-    ]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+def _batch_jobs(d: Deployment, batch_id: str) -> list[str]:
+    rows = d.redis.lrange(d.layout.batch_items(batch_id), 0, -1)
+    return [json.loads(row)["job_id"] for row in rows]
+
+
+def _records(d: Deployment, job_ids: list[str]) -> list[dict[str, str]]:
+    with d.redis.pipeline(transaction=False) as pipe:
         for job_id in job_ids:
-            data = d.job(job_id)
-            if _running(data) and worker.owns(int(data["worker_pid"])):
-                return
-        time.sleep(0.02)
-    raise AssertionError(f"worker {worker.name} never took an article")
+            pipe.hgetall(d.layout.job(job_id))
+        rows: list[dict[str, str]] = pipe.execute()
+    return rows
+
+
+def _extracted(d: Deployment, job_ids: list[str]) -> int:
+    """Articles past their first step (extracted, waiting for the plan, or further)."""
+    return sum(float(row.get("progress") or 0) >= 0.2 for row in _records(d, job_ids))
 
 
 def test_redis_restart_answers_503_then_resumes_queued_work(
@@ -153,7 +180,9 @@ def test_redis_restart_answers_503_then_resumes_queued_work(
             batch_id = http.post("/v1/batches", json={"items": items, "cluster": False}).json()[
                 "batch_id"
             ]
-            time.sleep(1.0)  # some done, most still queued
+            # Redis goes away while the worker is at it, most articles still queued.
+            job_ids = _batch_jobs(d, batch_id)
+            wait_for(lambda: _extracted(d, job_ids) >= 1, 120, "the first article extracted")
             before = http.get(f"/v1/batches/{batch_id}").json()["states"]
             assert before["queued"] > 0, before
             own.stop()
@@ -171,8 +200,8 @@ def test_redis_restart_answers_503_then_resumes_queued_work(
                 )
             health = http.get("/healthz").status_code
             own.start()  # the same port, dir and AOF
-            status = _poll_batch(http, batch_id, timeout_s=120)
-            after = http.post("/v1/summaries", json={"text": article(98, "之后"), "wait": 30})
+            status = _poll_batch(http, batch_id, timeout_s=300)
+            after = http.post("/v1/summaries", json={"text": article(98, "之后"), "wait": 60})
     finally:
         own.stop()
     for path, code, retry_after, took in answers:
@@ -194,10 +223,10 @@ def test_a_task_over_its_time_limit_fails_with_the_reason_and_the_worker_goes_on
     d.start_worker("w")
     d.start_api()
     with d.http() as http:
-        soft = http.post("/v1/summaries", json={"text": article(1, "太慢"), "wait": 20})
+        soft = http.post("/v1/summaries", json={"text": article(1, "太慢"), "wait": 60})
         hard = http.post("/v1/summaries", json={"text": article(2, "卡住"), "wait": 0})
-        hard_job = d.wait_job(hard.json()["job_id"], _finished, timeout_s=30)
-        normal = http.post("/v1/summaries", json={"text": article(3), "wait": 45})
+        hard_job = d.wait_job(hard.json()["job_id"], _finished, timeout_s=180)
+        normal = _summary_after(d, http, article(3))
     assert soft.status_code == 504, soft.text
     error = soft.json()["error"]
     assert error["code"] == "timeout" and error["limit"] == 2
@@ -207,7 +236,15 @@ def test_a_task_over_its_time_limit_fails_with_the_reason_and_the_worker_goes_on
     assert hard_job["state"] == "failed" and hard_error["code"] == "timeout"
     assert "stopped after 4 s (NEWSUM_TASK_TIME_LIMIT_S)" in hard_error["message"]
     assert hard_job["deliveries"] == "1"  # not handed to another worker to hang again
-    assert normal.status_code == 200, normal.text  # the worker took the next article
+    assert normal["state"] == "done", normal  # the worker took the next article
+
+
+def _summary_after(d: Deployment, http: httpx.Client, text: str) -> dict[str, str]:
+    """Send ``text`` and wait for its job to finish (a worker process may be starting
+    again after a kill: seconds unloaded, minutes on a loaded machine)."""
+    r = http.post("/v1/summaries", json={"text": text, "wait": 0})
+    assert r.status_code in (200, 202), r.text
+    return d.wait_job(r.json()["job_id"], _finished, timeout_s=300)
 
 
 def test_a_poison_article_fails_alone_and_is_not_retried(deploy: Deploy) -> None:
@@ -220,7 +257,7 @@ def test_a_poison_article_fails_alone_and_is_not_retried(deploy: Deploy) -> None
         batch_id = http.post("/v1/batches", json={"items": items, "cluster": False}).json()[
             "batch_id"
         ]
-        status = _poll_batch(http, batch_id, timeout_s=60)
+        status = _poll_batch(http, batch_id, timeout_s=300)
         lines = _results(http, batch_id)
     assert status["states"] == {"queued": 0, "running": 0, "done": 4, "failed": 1}, status
     assert [line["state"] for line in lines] == ["done", "done", "failed", "done", "done"]
@@ -242,14 +279,14 @@ def test_an_article_that_kills_its_worker_every_time_is_given_up(deploy: Deploy)
     d.start_api()
     with d.http() as http:
         bomb = http.post("/v1/summaries", json={"text": article(11, "炸弹"), "wait": 0}).json()
-        job = d.wait_job(bomb["job_id"], _finished, timeout_s=150)
-        normal = http.post("/v1/summaries", json={"text": article(12), "wait": 30})
+        job = d.wait_job(bomb["job_id"], _finished, timeout_s=600)
+        normal = _summary_after(d, http, article(12))
     error = json.loads(job["error"])
     assert job["state"] == "failed" and error["code"] == "worker_lost", job
     assert "was lost 4 times" in error["message"] and "not trying again" in error["message"]
     # 1 delivery + 0 retries + 3 lost deliveries allowed; the 5th fails it unrun.
     assert job["deliveries"] == "5"
-    assert normal.status_code == 200, normal.text
+    assert normal["state"] == "done", normal
 
 
 def test_sigterm_lets_the_running_article_finish_and_leaves_the_queue_alone(
@@ -260,14 +297,14 @@ def test_sigterm_lets_the_running_article_finish_and_leaves_the_queue_alone(
     d.start_api()
     with d.http() as http:
         first = http.post("/v1/summaries", json={"text": article(1, "收尾"), "wait": 0}).json()
-        d.wait_job(first["job_id"], _running, timeout_s=30)
+        d.wait_job(first["job_id"], _running, timeout_s=120)
         second = http.post("/v1/summaries", json={"text": article(2, "收尾"), "wait": 0}).json()
         worker.process.send_signal(signal.SIGTERM)  # Celery: warm shutdown
-        code = worker.process.wait(30)
+        code = worker.process.wait(120)
         finished = d.job(first["job_id"])
         waiting = d.job(second["job_id"])
         d.start_worker("next")
-        later = d.wait_job(second["job_id"], _finished, timeout_s=40)
+        later = d.wait_job(second["job_id"], _finished, timeout_s=300)
     assert code == 0
     assert finished["state"] == "done", finished  # the running article was finished
     assert waiting["state"] == "queued", waiting  # the queued one was left in the queue

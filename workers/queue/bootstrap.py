@@ -4,7 +4,9 @@ Engines load in the ``worker_process_init`` signal (sent in each prefork child,
 and in the main process by the solo pool), never per task; a load failure stops
 the worker with the reason. The process then publishes its pipeline fingerprint
 and model refs to Redis (``<prefix>:pipeline:<profile>``) and refreshes them on a
-heartbeat, so the API can build request keys and tell when no worker is alive.
+heartbeat, so the API can build request keys and tell when no worker is alive,
+and starts the job sweeper (``workers.queue.sweeper``: queued jobs whose message
+was lost).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from workers.queue.celery_app import (
     TaskSender,
     visibility_timeout_s,
 )
+from workers.queue.sweeper import Sweeper, start_sweeper
 from workers.settings import Settings
 from workers.store.batches import BatchStore
 from workers.store.cache import (
@@ -157,7 +160,7 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
 
     # A plan's lease ends before its task's redelivery, so the redelivered plan runs.
     lease_s = max(5, min(PLAN_LEASE_S, visibility_timeout_s(settings) // 2))
-    return WorkerContext(
+    ctx = WorkerContext(
         settings=settings,
         engines=engines,
         info=info,
@@ -169,6 +172,9 @@ def start_worker_process(config: WorkerConfig) -> WorkerContext:
         queues=QueueConfig.from_settings(settings),
         fetch=url_fetcher(timeout_s=settings.fetch_timeout_s, max_bytes=settings.max_bytes),
     )
+    # Queued jobs whose message was lost are failed with the reason (one worker a sweep).
+    start_sweeper(Sweeper(client, layout, ctx.jobs, ctx.batches, settings, worker_name()))
+    return ctx
 
 
 WARM_UP_ARTICLE = (

@@ -24,7 +24,9 @@ Everything else is the reliable-delivery set from Celery's "Tasks" and
 ``task_reject_on_worker_lost`` (a killed worker's task runs again; results are
 idempotent by content key), soft and hard time limits, no result backend (job
 records in Redis are ours, see ``workers.store.jobs``), and every Celery key under
-the newsum prefix (kombu ``global_keyprefix``).
+the newsum prefix (kombu ``global_keyprefix``). The transport is kombu's Redis one
+with out-of-memory answered, not raised (``workers.queue.broker``): a worker
+survives a Redis at ``maxmemory`` and loses no message it took.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from workers.errors import TransientError
+from workers.queue.broker import transport_url
 from workers.settings import Settings
 from workers.store.cache import celery_broker_url, redis_layout
 
@@ -43,6 +46,8 @@ TASK_TRANSLATE = "newsum.translate"
 TASK_NOTIFY_BATCH = "newsum.notify_batch"
 TASK_PLAN_BATCH = "newsum.plan_batch"
 TASK_SUMMARIZE_PLANNED = "newsum.summarize_planned"
+# How long a new pool process may take to load its engines before Celery gives up on it.
+WORKER_PROCESS_START_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,9 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
     layout = redis_layout(settings)
     app = Celery("newsum", set_as_current=False)
     app.conf.update(
-        broker_url=celery_broker_url(url),
+        # kombu's Redis transport, kept alive through a Redis at maxmemory
+        # (``workers.queue.broker``).
+        broker_url=transport_url(celery_broker_url(url)),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
         broker_transport_options={
@@ -166,6 +173,11 @@ def create_celery(settings: Settings, *, redis_url: str | None = None) -> Celery
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # A pool process loads its engines and warms up before it reports ready
+        # (``workers.queue.bootstrap``): seconds, a minute or more on a loaded machine.
+        # Celery's default (4 s) kills every process a killed one is replaced by, over
+        # and over, before it can start.
+        worker_proc_alive_timeout=WORKER_PROCESS_START_S,
         task_soft_time_limit=queues.soft_time_limit_s,
         task_time_limit=queues.time_limit_s,
         worker_send_task_events=False,

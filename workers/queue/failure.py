@@ -2,7 +2,11 @@
 and with which reason.
 
 Only transient trouble (Redis away, a TransientError) is retried, with exponential
-backoff; bad input is never retried, it becomes a failed job with the reason. A
+backoff; bad input is never retried, it becomes a failed job with the reason. Redis
+at ``maxmemory`` is transient too, wherever it strikes (even while a failure is
+being recorded): the task waits for Redis to take writes again, then is retried;
+if Redis stays full its message goes back (or stays unacked) rather than be lost
+to a retry that could not be sent. A
 task past its soft time limit fails its job (``timeout``); one killed at its hard
 limit is failed from the worker's main process (``on_task_failure``). A task whose
 worker was lost too many times fails ``worker_lost`` rather than kill workers forever.
@@ -18,7 +22,7 @@ from typing import Any
 
 import redis
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded, TimeLimitExceeded
 from pydantic import ValidationError
 
 from workers.batch.coordinator import BatchCoordinator
@@ -28,6 +32,7 @@ from workers.queue.bootstrap import WorkerContext, batch_coordinator, context, w
 from workers.queue.celery_app import TASK_SUMMARIZE_PLANNED, QueueConfig
 from workers.store.cache import connect_redis
 from workers.store.jobs import JobStore
+from workers.store.maxmemory import FULL, is_out_of_memory, wait_for_room
 
 log = logging.getLogger("newsum.worker")
 
@@ -37,6 +42,9 @@ MAX_LOST_DELIVERIES = 3
 # How long a task whose Redis went away waits for it before retrying (a restart
 # takes seconds; past this the message's visibility timeout brings it back).
 REDIS_WAIT_S = 60.0
+# How long a task that met a full Redis waits for room before its message goes back.
+REDIS_FULL_WAIT_S = 60.0
+WAITING_FOR_WRITES = "waiting for Redis to accept writes"
 TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
 
 
@@ -70,6 +78,29 @@ def after_job(jobs: JobStore, batches: BatchCoordinator, job_id: str, key: str |
     batches.job_finished(job_id)
 
 
+def retry_when_redis_has_room(
+    task: Task, ctx: WorkerContext, what: str, exc: Exception, max_retries: int | None
+) -> None:
+    """Redis refused a write at ``maxmemory``: wait for room, then retry the task
+    (raises Retry). Still full after ``REDIS_FULL_WAIT_S``: the message goes back to
+    its queue, or stays unacked until Redis has room (raises Reject), never dropped
+    by a retry that cannot be sent. Returns only when ``max_retries`` (None: no
+    limit) are used up."""
+    log.warning(
+        "%s: %s (%s); %s (at most %.0f s)", what, FULL, exc, WAITING_FOR_WRITES, REDIS_FULL_WAIT_S
+    )
+    try:
+        room = wait_for_room(ctx.client, ctx.layout, REDIS_FULL_WAIT_S)
+    except SoftTimeLimitExceeded:  # the task's own time is up first: still no room
+        room = False
+    if not room:
+        log.warning("%s: Redis is still full: the task message goes back", what)
+        raise Reject(exc, requeue=True) from exc
+    retries = task.request.retries
+    if max_retries is None or retries < max_retries:
+        raise task.retry(exc=exc, countdown=backoff(min(retries, 5))) from exc
+
+
 def guarded(
     task: Task,
     job_id: str,
@@ -82,6 +113,35 @@ def guarded(
     the job field counting this step's deliveries (a planned batch item's summarize
     step counts its own, ``deliveries_summarize``)."""
     ctx = context()
+    try:
+        _run_guarded(ctx, task, job_id, key, work, counter)
+    except (Retry, Reject):
+        raise
+    except Exception as exc:  # Redis at maxmemory, also while a failure was recorded
+        if not is_out_of_memory(exc):
+            raise
+        limit = ctx.queues.max_retries
+        retry_when_redis_has_room(task, ctx, f"job {job_id}", exc, limit)
+        fail(
+            ctx,
+            job_id,
+            ErrorBody(
+                code="transient",
+                message=f"gave up after {limit} retries: {FULL} ({exc})",
+                limit=limit,
+            ),
+        )
+        after_job(ctx.jobs, ctx.batches, job_id, key)
+
+
+def _run_guarded(
+    ctx: WorkerContext,
+    task: Task,
+    job_id: str,
+    key: str | None,
+    work: Callable[[WorkerContext], bool | None],
+    counter: str,
+) -> None:
     deliveries = int(ctx.client.hincrby(ctx.layout.job(job_id), counter, 1))
     # Which process holds it now: the reliability tests kill exactly that worker.
     ctx.client.hset(ctx.layout.job(job_id), "worker_pid", os.getpid())
@@ -105,6 +165,8 @@ def guarded(
     try:
         finished = work(ctx)
     except TRANSIENT as exc:
+        if is_out_of_memory(exc):  # waits for room, not just for an answer (``guarded``)
+            raise
         if isinstance(exc, redis.RedisError):
             # A retry is a new message: sent now, to a Redis that is away, it would be
             # lost with this one (Celery rejects the task when the retry cannot be sent).
@@ -137,6 +199,8 @@ def guarded(
             ),
         )
     except Exception as exc:  # a bug: logged with its traceback once, here
+        if is_out_of_memory(exc):  # Redis at maxmemory: transient (``guarded``)
+            raise
         log.exception("job %s failed", job_id)
         fail(ctx, job_id, ErrorBody(code="internal", message=f"{type(exc).__name__}: {exc}"))
     if finished is not False:
