@@ -24,6 +24,7 @@ from tests.reliability.conftest import RedisProcess, free_port
 from tests.reliability.test_access import Api
 from workers.settings import load_settings
 from workers.store.cache import PipelineInfo, publish_pipeline
+from workers.store.heartbeats import beat
 
 pytestmark = pytest.mark.reliability
 
@@ -40,14 +41,13 @@ def live_url(private_redis: RedisProcess) -> Iterator[str]:
     api = Api(private_redis, anonymous="all", max_wait_s=0.2)
     stop = threading.Event()
 
-    def heartbeat() -> None:  # stand in for a live worker's pipeline record
-        while not stop.wait(5):
-            publish_pipeline(
-                api.redis,
-                api.layout,
-                PipelineInfo("offline", "fp", [], False, []),
-                also_as=("auto",),
-            )
+    def heartbeat() -> None:  # stand in for a live worker: its pipeline record and heartbeat
+        info = PipelineInfo("offline", "fp", [], False, [])
+        while True:
+            publish_pipeline(api.redis, api.layout, info, also_as=("auto",))
+            beat(api.redis, api.layout, "schema-fuzz-worker", info)
+            if stop.wait(5):
+                return
 
     threading.Thread(target=heartbeat, daemon=True).start()
     port = free_port()

@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -71,7 +72,10 @@ def _call(app: FastAPI, path: str, headers: dict[str, str]) -> tuple[int, dict[s
         "state": {},
         "app": app,
     }
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    # A thread of its own: another test (the browser's sync API) may leave a loop
+    # running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()  # type: ignore[arg-type]
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], json.loads(body), asked
