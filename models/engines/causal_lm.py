@@ -16,20 +16,15 @@ padding, so every row's reply starts at the same position.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from models.engines.base import checkpoint_identity
+from models.engines.chat import CHAT_END, answer_text, chat_ids, stop_ids
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
-
-# The ChatML end-of-turn token every Qwen instruct checkpoint ends its reply with.
-CHAT_END = "<|im_end|>"
-# A reasoning block a thinking model may still write; never part of the answer.
-_THINK = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
 
 
 class CausalLMEngine:
@@ -64,7 +59,7 @@ class CausalLMEngine:
         self.max_input_tokens = min(limit, positions) if positions else limit
         # The hard cap on new tokens: the spec's (or an override's), never more.
         self.max_new_tokens = int(self.generation.get("max_new_tokens", 256))
-        self.stop_ids = _stop_ids(tokenizer)
+        self.stop_ids = stop_ids(tokenizer)
         template = getattr(tokenizer, "chat_template", None) or ""
         self.template_digest = hashlib.sha256(str(template).encode()).hexdigest()[:16]
 
@@ -149,16 +144,7 @@ class CausalLMEngine:
     def chat_ids(self, message: str) -> list[int]:
         """The prompt's token ids: ``message`` as the user's turn in the chat template,
         the assistant's turn opened (Qwen3: thinking off)."""
-        ids = self._tokenizer.apply_chat_template(
-            [{"role": "user", "content": message}],
-            add_generation_prompt=True,
-            tokenize=True,
-            enable_thinking=False,
-            return_dict=False,
-        )
-        if isinstance(ids, Mapping):  # some tokenizers return a BatchEncoding anyway
-            ids = ids["input_ids"]
-        return [int(i) for i in ids]
+        return chat_ids(self._tokenizer, message)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of the whole prompt ``text`` makes (template and specials included)."""
@@ -209,21 +195,7 @@ class CausalLMEngine:
             )
         new_tokens = generated[:, width:]
         decoded: list[str] = self._tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        return [_THINK.sub("", text).strip() for text in decoded]
-
-
-def _stop_ids(tokenizer: Any) -> tuple[int, ...]:
-    """The ids of the chat's end token and the end-of-text token that the vocabulary has."""
-    ids: list[int] = []
-    for token in (CHAT_END, tokenizer.eos_token, "<|endoftext|>"):
-        if not token:
-            continue
-        found = tokenizer.convert_tokens_to_ids(token)
-        # An unknown token maps to <unk> (or None): only a real entry of the vocabulary counts.
-        real = isinstance(found, int) and tokenizer.convert_ids_to_tokens(found) == token
-        if real and found not in ids:
-            ids.append(found)
-    return tuple(ids)
+        return [answer_text(text) for text in decoded]
 
 
 def _resolve_device(device: str, torch: Any) -> str:

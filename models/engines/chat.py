@@ -1,0 +1,52 @@
+"""What every decoder-only engine shares about a chat checkpoint (Qwen2, Qwen3):
+the prompt from the checkpoint's own chat template, the stop tokens, the answer
+text with any reasoning block removed.
+
+Both the transformers engine (``causal_lm``) and the CTranslate2 one build the
+same prompt ids from the same tokenizer, so the two engines see the same input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# The ChatML end-of-turn token every Qwen instruct checkpoint ends its reply with.
+CHAT_END = "<|im_end|>"
+# A reasoning block a thinking model may still write; never part of the answer.
+_THINK = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
+
+
+def chat_ids(tokenizer: Any, message: str) -> list[int]:
+    """``message`` as the user's turn in the tokenizer's chat template, the
+    assistant's turn opened, thinking off (Qwen3's ``enable_thinking=False``)."""
+    ids = tokenizer.apply_chat_template(
+        [{"role": "user", "content": message}],
+        add_generation_prompt=True,
+        tokenize=True,
+        enable_thinking=False,
+        return_dict=False,
+    )
+    if isinstance(ids, Mapping):  # some tokenizers return a BatchEncoding anyway
+        ids = ids["input_ids"]
+    return [int(i) for i in ids]
+
+
+def answer_text(decoded: str) -> str:
+    """The reply without a reasoning block and surrounding space."""
+    return _THINK.sub("", decoded).strip()
+
+
+def stop_ids(tokenizer: Any) -> tuple[int, ...]:
+    """The ids of the chat's end token and the end-of-text token that the vocabulary has."""
+    ids: list[int] = []
+    for token in (CHAT_END, tokenizer.eos_token, "<|endoftext|>"):
+        if not token:
+            continue
+        found = tokenizer.convert_tokens_to_ids(token)
+        # An unknown token maps to <unk> (or None): only a real entry of the vocabulary counts.
+        real = isinstance(found, int) and tokenizer.convert_ids_to_tokens(found) == token
+        if real and found not in ids:
+            ids.append(found)
+    return tuple(ids)
