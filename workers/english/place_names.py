@@ -125,6 +125,9 @@ def _major_abbreviations() -> dict[str, str]:
     }
 
 
+_ABBREVIATION_OF = re.compile(r"abbr\. for ((?:[^\s|\[\]()]+\|)?[^\s|\[\]()]+)")
+
+
 @lru_cache(maxsize=1)
 def country_abbreviations() -> dict[str, str]:
     """One-character abbreviation → the country's territory code (美 → US, 日 → JP).
@@ -142,9 +145,9 @@ def country_abbreviations() -> dict[str, str]:
         targets: set[str] = set()
         for entry in entries(ch):
             for sense in entry.definitions:
-                if sense.startswith("abbr. for"):
-                    han = re.findall(r"[\u4e00-\u9fff]{2,}", sense)
-                    targets.update(han[-1:] if len(han) == 2 and "|" in sense else han or [sense])
+                # "abbr. for 日本[Ri4 ben3], Japan", "Italy (abbr. for 意大利[Yi4 da4 li4])",
+                # "abbr. for 英國|英国[Ying1 guo2]" (traditional|simplified).
+                targets.update(m.split("|")[-1] for m in _ABBREVIATION_OF.findall(sense))
         if len(targets) == 1 and (target := next(iter(targets))) in countries:
             found[ch] = countries[target]
     return found

