@@ -12,59 +12,21 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.slow_headers import SlowHeaders
 from workers.article.fetch import FetchPolicy, fetch_url, post_json
 from workers.errors import FetchFailed
 
 LOOPBACK = FetchPolicy(allow_networks=(ipaddress.ip_network("127.0.0.1/32"),))
-DRIP_S = 0.05
-DRIP_LINES = 600  # 30 s of headers, if nobody hangs up
-
-
-class Dripper:
-    """Answers each connection with a status line, then a header line every DRIP_S."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/page"
-        self.stop = threading.Event()
-        self.hung_up = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
-
-    def _drip(self, conn: socket.socket) -> None:
-        with conn:
-            conn.recv(65536)
-            try:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
-                for n in range(DRIP_LINES):
-                    if self.stop.wait(DRIP_S):
-                        return
-                    conn.sendall(f"X-Line-{n}: {n}\r\n".encode())
-            except OSError:
-                self.hung_up.set()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
 
 
 @pytest.fixture
-def dripper() -> Iterator[Dripper]:
-    server = Dripper()
+def dripper() -> Iterator[SlowHeaders]:
+    server = SlowHeaders("/page")
     yield server
     server.close()
 
 
-def test_slow_headers_cannot_hold_a_fetch_past_its_budget(dripper: Dripper) -> None:
+def test_slow_headers_cannot_hold_a_fetch_past_its_budget(dripper: SlowHeaders) -> None:
     started = time.monotonic()
     with pytest.raises(FetchFailed) as caught:
         fetch_url(dripper.url, timeout_s=0.5, policy=LOOPBACK)
@@ -76,7 +38,7 @@ def test_slow_headers_cannot_hold_a_fetch_past_its_budget(dripper: Dripper) -> N
     assert dripper.hung_up.is_set()
 
 
-def test_slow_headers_cannot_hold_a_webhook_post_either(dripper: Dripper) -> None:
+def test_slow_headers_cannot_hold_a_webhook_post_either(dripper: SlowHeaders) -> None:
     started = time.monotonic()
     with pytest.raises(FetchFailed) as caught:
         post_json(dripper.url, {"batch": "x"}, timeout_s=0.5, policy=LOOPBACK)

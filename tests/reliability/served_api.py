@@ -33,44 +33,6 @@ def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
     return condition()
 
 
-class SlowHeaders:
-    """A server that answers every request with one header line every 50 ms, for
-    up to 30 s: each read comes well within any read timeout."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/article"
-        self.stop = threading.Event()
-        self.cut_off = threading.Event()  # the client closed the connection
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
-
-    def _drip(self, conn: socket.socket) -> None:
-        with conn:
-            conn.recv(65536)
-            try:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
-                for n in range(600):
-                    if self.stop.wait(0.05):
-                        return
-                    conn.sendall(f"X-Slow-{n}: {n}\r\n".encode())
-            except OSError:
-                self.cut_off.set()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
-
-
 def settings_on(server: RedisProcess, **given: Any) -> Settings:
     prefix = f"hh{uuid.uuid4().hex[:8]}"
     settings = load_settings(redis_url=server.url, redis_prefix=prefix, **given)

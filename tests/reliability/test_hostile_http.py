@@ -26,13 +26,13 @@ import pytest
 
 from tests.reliability.conftest import RedisProcess, article
 from tests.reliability.served_api import (
-    SlowHeaders,
     headers_only,
     read_response,
     served,
     until,
 )
 from tests.reliability.test_access import Api
+from tests.slow_headers import SlowHeaders
 from workers.article.fetch import FetchPolicy, fetch_url, url_fetcher
 from workers.contract import ArticleInput, SummaryOptions
 from workers.errors import FetchFailed
@@ -198,7 +198,7 @@ def test_a_fetch_held_by_slow_headers_ends_at_its_budget(slow_headers: SlowHeade
     took = time.monotonic() - started
     assert caught.value.message == f"fetching {slow_headers.url} took longer than 1 s"
     assert took < 8, took  # the server would drip for 30 s; the budget is 1 s
-    assert until(slow_headers.cut_off.is_set, 10)  # and the connection was dropped
+    assert until(slow_headers.hung_up.is_set, 10)  # and the connection was dropped
 
 
 def test_a_worker_fetching_a_slow_header_page_fails_it_in_time(
