@@ -410,7 +410,8 @@ def keys_list() -> None:
 @keys_group.command(name="revoke")
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
-    """Revoke a key by its id (as `newsum keys list` shows it)."""
+    """Revoke a key by its id (as `newsum keys list` shows it). An id no key has is
+    bad input: exit 2, like every other command's."""
     if not _store().revoke(key_id):
-        raise click.ClickException(f"no key with id {key_id}")
+        raise click.UsageError(f"no key with id {key_id} (newsum keys list shows the ids)")
     click.echo(f"revoked {key_id}")
