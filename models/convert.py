@@ -9,6 +9,18 @@ Layout, beside the checkpoints in the model dir::
             tokenizer/                                         the checkpoint's tokenizer
             newsum-ct2.json                                    source id, revision, quantization
         sshleifer--distilbart-cnn-12-6.ct2-int8/
+        Qwen--Qwen2.5-1.5B-Instruct.ct2-int8/        the instruct model (role ``instruct``)
+            model.bin  config.json  vocabulary.json            CTranslate2's Generator files
+            tokenizer/                                         tokenizer and chat template
+
+The instruct model's converted folder is all that ``CTranslate2Generator``
+reads (``models.engines.ct2_generator``): the weights and, under
+``tokenizer/``, ``tokenizer.json``, ``tokenizer_config.json`` (special tokens)
+and the chat template, so the checkpoint may be deleted after converting. Its
+``generation_config.json`` is not copied: the spec's settings are the engine's.
+CTranslate2 4.8 converts Qwen2 and Qwen3 (``Qwen2Loader``, ``Qwen3Loader``),
+loading the checkpoint in its own dtype (bf16 for Qwen: about 2 bytes a weight
+of memory while converting).
 
 A conversion is written to ``<name>.partial`` and renamed when complete, so a
 crash never leaves a folder that ``locate_ct2`` would hand to the engine.
@@ -27,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from models.errors import ModelLoadFailed, ModelNotFound
-from models.specs import ModelSpec
+from models.specs import INSTRUCT_ROLE, ModelSpec
 from models.store import checkpoint_problem
 
 # What CTranslate2 can store; the engine may compute in another type at load time.
@@ -215,9 +227,12 @@ def _convert_into(
                 tokenizer_class, model_name_or_path, local_files_only=True, **kwargs
             )
 
+    tokenizer = AutoTokenizer.from_pretrained(src_dir, local_files_only=True)
+    if spec.role == INSTRUCT_ROLE and not getattr(tokenizer, "chat_template", None):
+        # The generator builds every prompt with it: fail before minutes of converting.
+        raise ValueError(f"{src_dir} has no chat template (tokenizer_config.json)")
     _Converter(str(src_dir)).convert(str(out_dir), quantization=quantization, force=True)
     step_done()
-    tokenizer = AutoTokenizer.from_pretrained(src_dir, local_files_only=True)
     tokenizer.save_pretrained(out_dir / TOKENIZER_DIR)
     marker = {
         "model_id": spec.id,

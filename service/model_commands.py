@@ -21,6 +21,8 @@ from workers.settings import load_settings
 # tests/service/test_model_commands.py checks the two agree.
 ROLE_NAMES = ("translation", "summary", "direct-summary")
 ROLE = click.Choice(ROLE_NAMES)
+# models.specs.INSTRUCT_ROLE: the instruct model NEWSUM_LLM_MODEL names (convert only).
+INSTRUCT = "instruct"
 PROFILES = ("standard", "auto", "offline", "llm")
 
 quiet_option = click.option(
@@ -61,29 +63,59 @@ def models_list() -> None:
             click.echo(f"{spec.role:<15} {spec.id:<42} {spec.licence:<16} {label:<10} {path}")
 
 
+class PullTarget(click.ParamType):
+    """A role (translation, summary, direct-summary), ``instruct`` (the instruct model
+    NEWSUM_LLM_MODEL names) or an instruct model's id (``Qwen/Qwen3-4B``, or
+    ``Qwen3-4B``). Ids are checked against the registry when the command runs, so
+    ``newsum --help`` imports no model code."""
+
+    name = "target"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        text = str(value)
+        if text in (*ROLE_NAMES, INSTRUCT) or text.startswith(("Qwen/", "Qwen")):
+            return text
+        self.fail(
+            f"{text!r} is not one of {', '.join(repr(r) for r in (*ROLE_NAMES, INSTRUCT))} "
+            "or an instruct model id (newsum models list)",
+            param,
+            ctx,
+        )
+
+
 @models_group.command(name="pull")
-@click.argument("roles", nargs=-1, type=ROLE)
+@click.argument("targets", nargs=-1, type=PullTarget())
 @quiet_option
 @friendly_errors
-def models_pull(roles: tuple[str, ...], quiet: bool) -> None:
-    """Download the default models (or ROLES: translation, summary, direct-summary)
-    into NEWSUM_MODEL_DIR."""
+def models_pull(targets: tuple[str, ...], quiet: bool) -> None:
+    """Download the default models (or TARGETS: translation, summary, direct-summary,
+    instruct, or an instruct model id such as Qwen/Qwen3-4B) into NEWSUM_MODEL_DIR.
+
+    The licence is checked before any download: a non-commercial checkpoint
+    (Qwen/Qwen2.5-3B-Instruct, CrossSum) is refused unless NEWSUM_ALLOW_NONCOMMERCIAL."""
     from models.catalog import pull_role
-    from models.specs import DEFAULT_SPECS
+    from models.specs import DEFAULT_SPECS, LLM_CPU_DEFAULT, LLM_GPU_DEFAULT
 
     settings = load_settings()
-    wanted = roles or tuple(
+    wanted = targets or tuple(
         s.role for s in DEFAULT_SPECS if s.commercial_use or settings.allow_noncommercial
     )
-    for role in wanted:
-        click.echo(f"pulling {role} …", err=True)
+    for target in wanted:
+        name = target
+        if target == INSTRUCT:  # the one profile llm will load here
+            name = settings.llm_model or (
+                LLM_GPU_DEFAULT if settings.device == "cuda" else LLM_CPU_DEFAULT
+            )
+        click.echo(f"pulling {name} …", err=True)
         path = pull_role(
-            role,
+            name,
             settings.resolved_model_dir(),
             allow_noncommercial=settings.allow_noncommercial,
             progress=show_progress(quiet),
         )
-        click.echo(f"{role}: {path}")
+        click.echo(f"{name}: {path}")
 
 
 @models_group.command(name="doctor")
@@ -120,7 +152,7 @@ def models_doctor(profile: str) -> None:
 
 
 @models_group.command(name="convert")
-@click.argument("roles", nargs=-1, type=ROLE)
+@click.argument("roles", nargs=-1, type=click.Choice((*ROLE_NAMES, INSTRUCT)))
 @click.option(
     "--quantization",
     type=click.Choice(["int8", "int8_float16", "float16", "float32"]),
@@ -133,15 +165,30 @@ def models_doctor(profile: str) -> None:
 @friendly_errors
 def models_convert(roles: tuple[str, ...], quantization: str, force: bool, quiet: bool) -> None:
     """Convert the present models (or ROLES) to CTranslate2, which workers then use
-    (3–5× faster on CPU). Set NEWSUM_CT2_QUANTIZATION to match a non-int8 copy."""
+    (3–5× faster on CPU). "instruct" is the instruct model NEWSUM_LLM_MODEL names
+    (profile llm). Set NEWSUM_CT2_QUANTIZATION to match a non-int8 copy."""
     from models.convert import convert_model
-    from models.specs import check_licence, get_spec
+    from models.specs import (
+        LLM_CPU_DEFAULT,
+        LLM_GPU_DEFAULT,
+        ModelSpec,
+        check_licence,
+        get_spec,
+        instruct_spec,
+    )
     from models.store import locate
 
     settings = load_settings()
     model_dir = settings.resolved_model_dir()
-    specs = [get_spec(r) for r in roles] or [
-        get_spec(r) for r in ("translation", "summary") if locate(get_spec(r), model_dir)
+
+    def spec_of(role: str) -> ModelSpec:
+        if role != INSTRUCT:
+            return get_spec(role)
+        default_llm = LLM_GPU_DEFAULT if settings.device == "cuda" else LLM_CPU_DEFAULT
+        return instruct_spec(settings.llm_model or default_llm)
+
+    specs = [spec_of(r) for r in roles] or [
+        s for s in map(spec_of, ("translation", "summary", INSTRUCT)) if locate(s, model_dir)
     ]
     if not specs:
         fail("no model to convert: run `newsum models pull` first")

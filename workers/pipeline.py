@@ -47,7 +47,7 @@ from workers.english.glossary import (
     source_people,
     used_terms,
 )
-from workers.english.llm_brief import llm_brief_steps
+from workers.english.llm_brief import BriefText, llm_brief_steps
 from workers.english.name_checks import check_names
 from workers.english.notices import (
     NO_ENGLISH_HEADLINE,
@@ -201,6 +201,7 @@ def summarize_prepared(
     progress: Progress | None = None,
     base_glossary: Mapping[str, str] | None = None,
     review_confidence: float = DEFAULT_REVIEW_CONFIDENCE,
+    brief_text: BriefText | None = None,
 ) -> SummaryResult:
     """Summarize (and translate) a prepared article by the chosen strategy.
 
@@ -209,6 +210,8 @@ def summarize_prepared(
     NEWSUM_GLOSSARY_FILE; None: the request's glossary only).
     ``review_confidence``: the confidence below which a sentence is flagged
     (``workers.english.review``).
+    ``brief_text``: told the direct-LLM brief's text as the model writes it (one
+    reader's article: ``workers.english.llm_brief``); not the result, which is checked.
     """
     return run_steps(
         summary_steps(
@@ -219,6 +222,7 @@ def summarize_prepared(
             progress=progress,
             base_glossary=base_glossary,
             review_confidence=review_confidence,
+            brief_text=brief_text,
         )
     )
 
@@ -232,6 +236,7 @@ def summary_steps(
     progress: Progress | None = None,
     base_glossary: Mapping[str, str] | None = None,
     review_confidence: float = DEFAULT_REVIEW_CONFIDENCE,
+    brief_text: BriefText | None = None,
 ) -> Steps[SummaryResult]:
     """``summarize_prepared`` as steps (``models.stepwise``): the summarizer's calls
     are yielded, so that a chunk of batch articles can share them
@@ -274,13 +279,13 @@ def summary_steps(
         _, extractive = extractive_summary(run, options.sentences)
         zh_brief = extractive.zh
         if strategy == "direct-llm":
-            summary = yield from llm_brief_steps(run)
+            summary = yield from llm_brief_steps(run, brief_text)
         else:
             summary = yield from model_summary_steps(run, strategy)
         summary.zh = zh_brief
 
     report("check", 0.9)
-    article = _article(prepared, run, want_translation, warnings)
+    article = _article(prepared, run, want_translation, warnings, summary.headline)
     checks = _checks(prepared, summary, warnings)
     translation = None
     if run.english is not None and not is_english and strategy != "summarize-then-translate":
@@ -319,14 +324,22 @@ def summary_steps(
 
 
 def _article(
-    prepared: PreparedArticle, run: SummaryRun, translate_title: bool, warnings: list[str]
+    prepared: PreparedArticle,
+    run: SummaryRun,
+    translate_title: bool,
+    warnings: list[str],
+    brief_headline: str | None = None,
 ) -> Article:
+    """The article's fields; its English title is the translated headline, else the
+    headline the direct-LLM brief wrote and its checks passed (``summary.headline``)."""
     engines = run.engines
     title_en: str | None = None
     if prepared.title and prepared.language == "en":
         title_en = prepared.title
     elif prepared.title and translate_title:
         title_en = run.translate([prepared.title])[0][0]
+    elif brief_headline:
+        title_en = brief_headline
     elif prepared.title and engines.translator is None:
         warnings.append(NO_ENGLISH_HEADLINE)
     return Article(

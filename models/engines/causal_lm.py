@@ -11,12 +11,21 @@ cut: fitting an article into the prompt is the caller's job
 (``workers.english.llm_brief``); new tokens never exceed the spec's
 ``max_new_tokens``, whatever a caller asks. Prompts are batched with left
 padding, so every row's reply starts at the same position.
+
+``stream`` gives one reply as it is written (a reader watches the brief grow):
+the same prompt, limits, stops and greedy settings as ``generate``, with
+``generate`` run in a thread that hands each new token over. Only text that
+cannot change any more is given out (see ``settled_text``), so the pieces
+joined and stripped are exactly what ``generate`` returns.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +34,35 @@ from models.engines.chat import CHAT_END, answer_text, chat_ids, stop_ids
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
+
+log = logging.getLogger("newsum.models")
+
+_THINK_OPEN = "<think>"
+# Unfinished UTF-8: a byte-level tokenizer decodes a character cut between tokens so.
+_REPLACEMENT = "\ufffd"
+# How long a stopped stream waits for its generate thread to see the stop.
+_STREAM_JOIN_S = 30.0
+
+
+def settled_text(decoded: str) -> str:
+    """The part of a reply decoded so far that the rest of the reply cannot change.
+
+    ``answer_text`` of the whole reply drops every closed reasoning block (and the
+    space after it) and strips the ends. So what is held back here: a character
+    whose bytes have not all come (decoded as U+FFFD), a reasoning block not closed
+    yet (or a ``<think>`` still being spelled), and trailing space (a block may
+    follow, or the reply may end there). What is left is a prefix of the final
+    answer, and grows as tokens come.
+    """
+    text = answer_text(decoded.rstrip(_REPLACEMENT))
+    opened = text.find(_THINK_OPEN)
+    if opened >= 0:
+        text = text[:opened]
+    for cut in range(len(_THINK_OPEN) - 1, 0, -1):
+        if text.endswith(_THINK_OPEN[:cut]):
+            text = text[:-cut]
+            break
+    return text.rstrip()
 
 
 class CausalLMEngine:
@@ -159,16 +197,8 @@ class CausalLMEngine:
             return []
         encoded = [self.chat_ids(t) for t in texts]
         for index, ids in enumerate(encoded):
-            if len(ids) > self.max_input_tokens:
-                raise ValueError(
-                    f"prompt {index} is {len(ids)} tokens, over {self.model_id}'s limit of "
-                    f"{self.max_input_tokens}: fit the article first (workers.english.llm_brief)"
-                )
-        kwargs = dict(self.generation)
-        kwargs["max_new_tokens"] = min(max_new_tokens or self.max_new_tokens, self.max_new_tokens)
-        if not kwargs.get("do_sample", False):
-            # Sampling settings a checkpoint's generation config carries only make greedy warn.
-            kwargs.update(temperature=None, top_p=None, top_k=None)
+            self._check_prompt(index, ids)
+        kwargs = self._generate_kwargs(max_new_tokens)
         outputs = [""] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: (-len(encoded[i]), i))
         for start in range(0, len(order), self.max_batch_items):
@@ -177,6 +207,111 @@ class CausalLMEngine:
             for index, reply in zip(batch, replies, strict=True):
                 outputs[index] = reply
         return outputs
+
+    def stream(self, text: str, *, max_new_tokens: int | None = None) -> Iterator[str]:
+        """One reply to ``text``, given out in pieces as the model writes it.
+
+        The pieces joined and stripped are ``generate([text])[0]``: the same prompt,
+        limits, stop tokens and decoding settings; Qwen3's reasoning block is never
+        given out. With beam search (NEWSUM_NUM_BEAMS > 1) nothing is final before
+        the end, so the whole reply comes as one piece. Raises ValueError, as
+        ``generate`` does, for a prompt over ``max_input_tokens``. Closing the
+        iterator early stops the model at its next token.
+        """
+        ids = self.chat_ids(text)
+        self._check_prompt(0, ids)
+        kwargs = self._generate_kwargs(max_new_tokens)
+        if int(kwargs.get("num_beams") or 1) > 1:
+            reply = self._generate_batch([ids], kwargs)[0]
+            if reply:
+                yield reply
+            return
+        tokens = _TokenQueue()
+        worker = threading.Thread(
+            target=self._generate_into,
+            args=(ids, kwargs, tokens),
+            name=f"newsum-stream-{self.model_id}",
+            daemon=True,
+        )
+        worker.start()
+        made: list[int] = []
+        sent = ""
+        try:
+            for token in tokens:
+                made.append(token)
+                now = settled_text(self._decode(made))
+                if len(now) > len(sent) and now.startswith(sent):
+                    yield now[len(sent) :]
+                    sent = now
+            final = answer_text(self._decode(made))
+            if final.startswith(sent):
+                if len(final) > len(sent):
+                    yield final[len(sent) :]
+            else:  # pragma: no cover - only a tokenizer whose decoding is not prefix-stable
+                log.warning(
+                    "%s: the streamed reply %r is not a prefix of the reply %r",
+                    self.model_id,
+                    sent[:80],
+                    final[:80],
+                )
+        finally:
+            tokens.cancelled.set()
+            worker.join(_STREAM_JOIN_S)
+
+    def _check_prompt(self, index: int, ids: Sequence[int]) -> None:
+        if len(ids) > self.max_input_tokens:
+            raise ValueError(
+                f"prompt {index} is {len(ids)} tokens, over {self.model_id}'s limit of "
+                f"{self.max_input_tokens}: fit the article first (workers.english.llm_brief)"
+            )
+
+    def _generate_kwargs(self, max_new_tokens: int | None) -> dict[str, Any]:
+        """The decoding settings of one call: the engine's, the cap never raised."""
+        kwargs = dict(self.generation)
+        kwargs["max_new_tokens"] = min(max_new_tokens or self.max_new_tokens, self.max_new_tokens)
+        if not kwargs.get("do_sample", False):
+            # Sampling settings a checkpoint's generation config carries only make greedy warn.
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        if "repetition_penalty" not in self.generation:
+            # Qwen's generation_config.json asks for 1.05, which transformers applies to the
+            # prompt's tokens too: it would push the brief off the article's own numbers and
+            # names, and CTranslate2 cannot do the same (it penalizes only new tokens). Off,
+            # unless a setting asks for it.
+            kwargs["repetition_penalty"] = 1.0
+        return kwargs
+
+    def _decode(self, token_ids: Sequence[int]) -> str:
+        decoded: str = self._tokenizer.decode(list(token_ids), skip_special_tokens=True)
+        return decoded
+
+    def _generate_into(
+        self, ids: list[int], kwargs: Mapping[str, Any], tokens: _TokenQueue
+    ) -> None:
+        """``generate`` on one prompt in this (the stream's) thread, each new token
+        handed to ``tokens``; any error is handed over too, for the stream to raise."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        class Cancelled(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **_: Any) -> Any:
+                stop = tokens.cancelled.is_set()
+                return torch.full((input_ids.shape[0],), stop, dtype=torch.bool)
+
+        try:
+            with torch.inference_mode():
+                self._model.generate(
+                    input_ids=torch.tensor([ids], device=self.device),
+                    attention_mask=torch.ones((1, len(ids)), dtype=torch.long, device=self.device),
+                    eos_token_id=list(self.stop_ids),
+                    pad_token_id=self._tokenizer.pad_token_id,
+                    streamer=tokens,
+                    stopping_criteria=StoppingCriteriaList([Cancelled()]),
+                    **kwargs,
+                )
+        except BaseException as exc:  # handed to the stream's thread, raised there
+            tokens.fail(exc)
+        else:
+            tokens.end()
 
     def _generate_batch(self, batch_ids: list[list[int]], kwargs: Mapping[str, Any]) -> list[str]:
         import torch
@@ -196,6 +331,40 @@ class CausalLMEngine:
         new_tokens = generated[:, width:]
         decoded: list[str] = self._tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         return [answer_text(text) for text in decoded]
+
+
+class _TokenQueue:
+    """A transformers streamer (``put``/``end``) that hands each new token of one
+    prompt from the generate thread to the stream's: iterate it for the token ids."""
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._items: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._prompt_seen = False
+        self.cancelled = threading.Event()
+
+    def put(self, value: Any) -> None:
+        if not self._prompt_seen:  # generate hands over the prompt first
+            self._prompt_seen = True
+            return
+        for token in value.reshape(-1).tolist():
+            self._items.put(int(token))
+
+    def end(self) -> None:
+        self._items.put(self._END)
+
+    def fail(self, exc: BaseException) -> None:
+        self._items.put(exc)
+
+    def __iter__(self) -> Iterator[int]:
+        while True:
+            item = self._items.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield int(item)  # type: ignore[call-overload]
 
 
 def _resolve_device(device: str, torch: Any) -> str:

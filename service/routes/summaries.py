@@ -227,17 +227,22 @@ def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:
 @router.get(
     "/v1/jobs/{job_id}/events",
     response_class=EventSourceResponse,
-    summary="Server-sent events: progress, then done or failed",
+    summary="Server-sent events: progress and the brief as it is written, then done or failed",
 )
 async def job_events(job: KnownJob, state: State) -> AsyncIterator[ServerSentEvent]:
-    """``progress`` on every change of state, stage or progress, then ``done`` or
-    ``failed`` (with the job, and the result when done), and the stream ends.
+    """``progress`` on every change of state, stage or progress; ``brief``
+    (``{"job_id", "text"}``) whenever the direct-LLM brief's text grows as the
+    model writes it (a reader's job on the llm profile: the raw reply so far, not
+    yet parsed or checked, at most about four a second); then ``done`` or
+    ``failed`` (with the job, and the result when done: the checked brief, or the
+    extractive fallback with its reason in ``review_reasons``), and the stream ends.
 
     Woken by the job's updates (``service.job_updates``), re-read every
     SAFETY_REREAD_S regardless; FastAPI sends the keep-alive comments and stops
     this when the client hangs up."""
     job_id = job.job_id
     last: tuple[object, ...] | None = None
+    last_brief = ""
     async with state.updates.watch(job_id) as watch:
         while True:
             now_job = await run_in_threadpool(state.jobs.get, job_id)
@@ -259,4 +264,7 @@ async def job_events(job: KnownJob, state: State) -> AsyncIterator[ServerSentEve
                 last = now
                 progress = JobView.of(now_job).model_dump(mode="json", exclude={"result"})
                 yield _event("progress", progress)
+            if now_job.brief_text and now_job.brief_text != last_brief:
+                last_brief = now_job.brief_text
+                yield _event("brief", {"job_id": job_id, "text": last_brief})
             await watch.changed(SAFETY_REREAD_S)

@@ -151,6 +151,19 @@
 
   function hideStatus() {
     $("status").hidden = true;
+    hideDraft();
+  }
+
+  // The direct-LLM brief as the model writes it (the job's "brief" events): raw,
+  // not yet checked. It goes when the job ends: the checked result replaces it.
+  function showDraft(text) {
+    $("draft-text").textContent = text;
+    $("draft").hidden = false;
+  }
+
+  function hideDraft() {
+    $("draft").hidden = true;
+    $("draft-text").textContent = "";
   }
 
   function busy(on) {
@@ -236,6 +249,7 @@
 
   async function submitSingle(input) {
     const myRun = ++run;
+    hideDraft();
     showStatus("Sending…", null, null);
     const response = await api(API.summaries, {
       method: "POST",
@@ -325,6 +339,11 @@
         if (myRun !== run) source.close();
         else if (job) onProgress(job);
       });
+      source.addEventListener("brief", (event) => {
+        const brief = parse(event);
+        if (myRun !== run) source.close();
+        else if (!settled && brief && typeof brief.text === "string") showDraft(brief.text);
+      });
       source.addEventListener("done", (event) => {
         source.close();
         const job = parse(event);
@@ -347,6 +366,7 @@
   async function showJob(jobId, backToBatch) {
     const myRun = ++run;
     hideError();
+    hideDraft();
     showStatus("Loading…", null, null);
     const job = await (await api(API.job(jobId), { headers: { Accept: "application/json" } })).json();
     if (myRun !== run) return;
@@ -397,6 +417,7 @@
   async function showBatch(batchId) {
     const myRun = ++run;
     hideError();
+    hideDraft();
     $("result").hidden = true;
     $("batch").hidden = false;
     $("batch-id").textContent = `Batch ${batchId}`;

@@ -210,6 +210,8 @@ def test_a_good_brief_is_the_summary() -> None:
     result = _summarize(engines)
     assert result.summary.method == "direct-llm"
     assert result.summary.headline == "Jiaxing sums up its theme education"
+    # No translator here: the checked headline is the article's English title.
+    assert result.article.title_en == "Jiaxing sums up its theme education"
     assert len(result.summary.sentences) == 2
     assert "2019" in (result.summary.en or "")
     assert not any("language model" in r for r in result.review_reasons)
@@ -233,6 +235,7 @@ def test_a_refused_brief_falls_back_to_the_key_sentences(reply: str, why: str) -
     result = _summarize(_llm_engines(reply))
     assert result.summary.method == "extractive"
     assert result.summary.headline is None
+    assert result.article.title_en is None  # a refused brief's headline is never used
     assert result.needs_review
     note = next(r for r in result.review_reasons if "language model's brief was not used" in r)
     assert why in note and "key sentences instead" in note

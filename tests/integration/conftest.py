@@ -1,7 +1,8 @@
 """Integration fixtures: a real Redis, real worker processes, the API on a real port.
 
 Redis is the machine's (``NEWSUM_TEST_REDIS_URL``, default 127.0.0.1:6379); the
-suite uses databases 13 and 14 only and deletes only keys under its prefix.
+suite uses databases 11 (the streaming test's llm worker, tests/integration/test_llm_stream.py),
+13 and 14 only and deletes only keys under its prefix.
 Workers are started once per session as separate processes
 (``python -m service.commands worker``), never in eager mode:
 

@@ -231,3 +231,24 @@ def test_eval_extraction_json_on_two_pages(tmp_path: Path) -> None:
     assert set(report["baselines"]) == {"trafilatura", "readability-lxml", "newspaper4k"}
     table = newsum("eval", "extraction", str(pages), tmp=tmp_path)
     assert "newsum" in table.stdout and "trafilatura" in table.stdout
+
+
+def test_models_pull_refuses_qwen2_5_3b_naming_its_licence(tmp_path: Path) -> None:
+    done = newsum("models", "pull", "Qwen/Qwen2.5-3B-Instruct", tmp=tmp_path)
+    assert done.returncode == 1
+    assert "Qwen Research License" in done.stderr
+    assert "pulling Qwen/Qwen2.5-3B-Instruct" in done.stderr
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_models_pull_takes_an_instruct_id_and_says_which_it_does_not_know(tmp_path: Path) -> None:
+    # A known Apache-2.0 id passes the licence gate and fails only at the hub (no internet).
+    known = newsum("models", "pull", "Qwen3-0.6B", tmp=tmp_path)
+    assert known.returncode == 1
+    assert "pulling Qwen3-0.6B" in known.stderr and "licensed" not in known.stderr
+    assert known.stderr.strip().splitlines()[-1].startswith("newsum: error:")
+    unknown = newsum("models", "pull", "Qwen/Qwen9-1B", tmp=tmp_path)
+    assert unknown.returncode != 0
+    assert "Qwen/Qwen2.5-1.5B-Instruct" in unknown.stderr  # the known ones are named
+    bad = newsum("models", "pull", "poetry", tmp=tmp_path)
+    assert bad.returncode == 2 and "instruct model id" in bad.stderr

@@ -6,8 +6,9 @@ Profiles:
 - ``standard``: the default models (DESIGN.md); missing weights stop start-up.
 - ``auto``: the models that are present, else offline, saying so in warnings;
   with an instruct model present (NEWSUM_LLM_MODEL), its profile is ``llm``.
-- ``llm``: the instruct model (``models.engines.causal_lm``) writes the brief
-  (``direct-llm``); opus-mt, when present, still translates every sentence.
+- ``llm``: the instruct model (``models.engines.causal_lm``; ``ct2_generator`` on
+  its CTranslate2 copy) writes the brief (``direct-llm``); opus-mt, when present,
+  still translates every sentence.
   Missing instruct weights, or a licence that forbids commercial use, stop start-up.
 
 ``Engines.fingerprint`` is THE name of how a process makes its output: the
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from models.convert import locate_ct2
+from models.convert import ct2_path, is_converted, locate_ct2
 from models.engines.base import SentenceRanker, TextGenerator, generation_signature
 from models.engines.extractive import TextRankRanker
 from models.errors import ModelError, ModelNotFound
@@ -211,15 +212,24 @@ def chosen_instruct_spec(settings: Settings) -> ModelSpec:
 
 
 def _locate_llm(spec: ModelSpec, settings: Settings, *, required: bool) -> Path | None:
-    """The instruct checkpoint when present and its licence allows it. ``required``
-    (profile llm): ModelUnavailable naming the licence or the missing folder instead."""
+    """The instruct model when present and its licence allows it: its CTranslate2 copy
+    where the engine setting allows one (``_locate_any``), else its checkpoint.
+    ``required`` (profile llm): ModelUnavailable naming the licence or the missing
+    folder instead."""
     try:
         check_licence(spec, allow_noncommercial=settings.allow_noncommercial)
     except ModelError as exc:
         if required:
             raise ModelUnavailable(str(exc)) from exc
         return None
-    path = locate(spec, settings.resolved_model_dir())
+    path = _locate_any(spec, settings)
+    if path is None and required and settings.engine == "ctranslate2":
+        copy = ct2_path(spec, settings.resolved_model_dir(), settings.ct2_quantization)
+        raise ModelUnavailable(
+            f"profile 'llm' needs {spec.id} converted to CTranslate2 "
+            f"{settings.ct2_quantization} in {copy} (NEWSUM_ENGINE=ctranslate2: run "
+            "`newsum models convert instruct`), or choose another with NEWSUM_LLM_MODEL"
+        )
     if path is None and required:
         raise ModelUnavailable(
             f"profile 'llm' needs {spec.id} (licence {spec.licence}, about {spec.size_mib} MiB), "
@@ -231,9 +241,19 @@ def _locate_llm(spec: ModelSpec, settings: Settings, *, required: bool) -> Path 
 
 
 def _load_llm(spec: ModelSpec, path: Path, settings: Settings) -> TextGenerator:
-    """The instruct model through transformers (a CTranslate2 Generator is not built yet,
-    so NEWSUM_ENGINE does not apply to it)."""
+    """The instruct model on CTranslate2 when ``path`` is a converted copy
+    (``models.engines.ct2_generator``), else through transformers."""
     try:
+        if is_converted(path):
+            from models.engines.ct2_generator import CTranslate2Generator
+
+            return CTranslate2Generator.load(
+                spec,
+                path,
+                device=settings.device,
+                cores=settings.engine_threads,
+                generation_overrides=settings.generation_overrides(),
+            )
         from models.engines.causal_lm import CausalLMEngine
 
         return CausalLMEngine.load(

@@ -14,14 +14,21 @@ fail badly (a figure the article does not give, two or more names it cannot
 spell), is never shown: the result falls back to the extractive brief
 (translated where there is a translator), with the reason in
 ``review_reasons``. No result carries unparsed model text.
+
+A reader's article may watch the reply being written: given a ``BriefText``
+and an engine that can ``stream``, the reply is streamed and each piece told to
+it (the job puts the text so far on its record for ``/v1/jobs/{id}/events``).
+That text is the raw reply, not yet checked; the result is still only what the
+parse and the checks make of the whole reply. A batch chunk's articles yield
+their call instead, so their prompts go to the model together.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from models.engines.extractive import TextRankRanker
 from models.stepwise import GenerateCall, Steps
@@ -47,6 +54,37 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _MAX_CHARS = 600
 # Names the English may have that no source characters spell, before the brief is refused.
 _MAX_UNSUPPORTED_NAMES = 1
+
+
+class BriefText(Protocol):
+    """Told the reply's text so far as the model writes it; ``final``: the whole reply."""
+
+    def __call__(self, text: str, *, final: bool = False) -> None: ...
+
+
+class ReplyStream(Protocol):
+    """An engine's ``stream``: one reply in pieces that, joined and stripped, are
+    what its ``generate`` gives for the same text."""
+
+    def __call__(self, text: str, *, max_new_tokens: int | None = None) -> Iterator[str]: ...
+
+
+def reply_stream(engine: object) -> ReplyStream | None:
+    """``engine.stream`` where the engine has one."""
+    method = getattr(engine, "stream", None)
+    return method if callable(method) else None
+
+
+def streamed_reply(stream: ReplyStream, prompt: str, brief_text: BriefText) -> str:
+    """The model's reply to ``prompt``, streamed: the text so far told to
+    ``brief_text`` after every piece, and the whole reply once more, ``final``."""
+    pieces: list[str] = []
+    for piece in stream(prompt):
+        pieces.append(piece)
+        brief_text("".join(pieces).strip())
+    reply = "".join(pieces).strip()
+    brief_text(reply, final=True)
+    return reply
 
 
 class BriefParseError(ValueError):
@@ -176,9 +214,12 @@ def fitted_prompt(run: SummaryRun) -> PromptFit:
     )
 
 
-def llm_brief_steps(run: SummaryRun) -> Steps[Summary]:
+def llm_brief_steps(run: SummaryRun, brief_text: BriefText | None = None) -> Steps[Summary]:
     """The direct-LLM brief as steps (its one model call is yielded, so a batch chunk's
-    prompts go to the model together); the extractive fallback when it is refused."""
+    prompts go to the model together); the extractive fallback when it is refused.
+
+    ``brief_text`` (one reader's article): the reply is streamed to it instead, where
+    the engine can stream; nothing is yielded then."""
     llm = run.engines.llm
     assert llm is not None
     if run.english is None and run.translator is not None and run.language != "en":
@@ -188,7 +229,11 @@ def llm_brief_steps(run: SummaryRun) -> Steps[Summary]:
         run.english, run.confidence = run.translate(run.sentences)
     fit = fitted_prompt(run)
     run.progress("summarize", 0.6)
-    replies = yield GenerateCall(llm, [fit.prompt])
+    stream = reply_stream(llm) if brief_text is not None else None
+    if stream is not None and brief_text is not None:
+        replies = [streamed_reply(stream, fit.prompt, brief_text)]
+    else:
+        replies = yield GenerateCall(llm, [fit.prompt])
     try:
         parsed = parse_brief(replies[0], run.options.sentences)
     except BriefParseError as exc:

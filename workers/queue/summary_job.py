@@ -8,6 +8,9 @@ always its own page's: the fields that describe a page (date, outlet, bylines,
 address, boilerplate, how the body was extracted, the original traditional text)
 and the warnings its metadata gave come from the caller's own input every time,
 never from the page whose run made the shared work.
+
+A reader's job on the direct-LLM brief also puts the brief's text on its record
+as the model writes it (``BriefTextReporter``), for ``/v1/jobs/{id}/events``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -29,10 +32,13 @@ from workers.pipeline import prepare_article, summarize_prepared
 from workers.queue.bootstrap import WorkerContext
 from workers.queue.signals import enter_stage
 from workers.store.digests import content_digest, request_digest
+from workers.store.jobs import JobStore
 
 log = logging.getLogger("newsum.worker")
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# The streamed brief goes onto the job record at most this often (and at its end).
+BRIEF_TEXT_INTERVAL_S = 0.25
 
 
 def record_stage(
@@ -84,6 +90,46 @@ class StageClock:
         self.stage = None
 
 
+class BriefTextReporter:
+    """Puts the direct-LLM brief's text so far on the job record as the model writes it
+    (``workers.english.llm_brief.BriefText``): the first text at once, then at most
+    every ``interval_s``, and the whole reply at the end, each only if it changed.
+
+    A model writes tens of tokens a second; a write per token would cost Redis (and
+    every open event stream) that many reads. Write errors are only logged: the
+    text is nice to watch, the result is what counts.
+    """
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        job_id: str,
+        *,
+        interval_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.jobs = jobs
+        self.job_id = job_id
+        self.interval_s = BRIEF_TEXT_INTERVAL_S if interval_s is None else interval_s
+        self.clock = clock
+        self.written = ""
+        self.written_at: float | None = None
+
+    def __call__(self, text: str, *, final: bool = False) -> None:
+        if not text or text == self.written:
+            return
+        now = self.clock()
+        due = self.written_at is None or now - self.written_at >= self.interval_s
+        if not (final or due):
+            return
+        try:
+            self.jobs.set_brief_text(self.job_id, text)
+        except redis.RedisError as exc:  # the streamed text is nice to have; the result is not
+            log.warning("could not record the brief of %s as it is written: %s", self.job_id, exc)
+            return
+        self.written, self.written_at = text, now
+
+
 def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) -> bool:
     """One summary job, end to end; False when it is a batch item left waiting for its
     batch's plan (``workers.batch.plan``). Raises InputError/NewsumError for the
@@ -107,7 +153,7 @@ def run_summary_job(ctx: WorkerContext, payload: dict[str, Any], job_id: str) ->
         ctx.jobs.mark_waiting(job_id, "cluster", 0.2)
         ctx.batches.arrive(job.batch, item)
         return False
-    summarize_and_store(ctx, job_id, prepared, job.options, own_key, clock)
+    summarize_and_store(ctx, job_id, prepared, job.options, own_key, clock, stream_brief=True)
     return True
 
 
@@ -120,11 +166,14 @@ def summarize_and_store(
     clock: StageClock,
     *,
     computed: SummaryResult | None = None,
+    stream_brief: bool = False,
 ) -> None:
     """Summarize a prepared article (or find its model work cached), store it, mark
     the job done. The job's result is its page's own, under its request key ``own_key``.
 
-    ``computed``: its result, already made with its chunk (``workers.queue.batch_jobs``)."""
+    ``computed``: its result, already made with its chunk (``workers.queue.batch_jobs``).
+    ``stream_brief``: a reader's job: the direct-LLM brief's text goes on the job
+    record as it is written (``BriefTextReporter``)."""
     ckey = content_digest(prepared.text, options, ctx.info.fingerprint, title=prepared.title)
     result = computed
     cached = False
@@ -141,6 +190,7 @@ def summarize_and_store(
             progress=clock,
             base_glossary=server_glossary(ctx.settings),
             review_confidence=ctx.settings.review_confidence,
+            brief_text=BriefTextReporter(ctx.jobs, job_id) if stream_brief else None,
         )
     clock.finish()
     ctx.cache.put_each({own_key: result, ckey: shared_work(result, prepared)})

@@ -8,7 +8,8 @@ A job record is a Redis hash with a TTL (``job_ttl_s``)::
     error (ErrorBody JSON), cluster (ClusterInfo JSON: a batch item grouped on a
     worker, ``workers.batch.plan``), member_key (the request key of a near-duplicate
     whose result is its representative's), attachable ("1": identical requests may
-    attach to it, see below)
+    attach to it, see below), brief_text (a reader's direct-LLM brief as the model
+    writes it, not yet checked: ``/events`` sends it; never part of the result)
 
 Every write to a record is announced on the job's pub/sub channel
 (``RedisLayout.job_updates``, the record's new state as the message): the API's event
@@ -88,6 +89,7 @@ class JobRecord:
     cluster: dict[str, Any] | None = None
     member_key: str | None = None
     attachable: bool = False
+    brief_text: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -111,6 +113,7 @@ class JobRecord:
             cluster=json.loads(data["cluster"]) if data.get("cluster") else None,
             member_key=data.get("member_key") or None,
             attachable=data.get("attachable") == "1",
+            brief_text=data.get("brief_text") or None,
         )
 
 
@@ -212,6 +215,10 @@ class JobStore:
             job_id,
             {"stage": stage, "progress": max(0.0, min(1.0, progress)), "updated_at": now_iso()},
         )
+
+    def set_brief_text(self, job_id: str, text: str) -> None:
+        """The brief's text so far, as the model writes it (unchecked; not the result)."""
+        self._write(job_id, {"brief_text": text, "updated_at": now_iso()})
 
     def mark_done(
         self,
