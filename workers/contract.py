@@ -149,7 +149,10 @@ class Article(_Strict):
         "never counted as authors or outlet",
     )
     url: str | None = None
-    language: str = Field(description="zh-Hans, zh-Hant or en")
+    language: str = Field(
+        description="zh-Hans or zh-Hant: the script the article was written in (other "
+        "languages are refused with not_chinese)"
+    )
     text: str = Field(description="clean body, simplified Chinese, paragraphs split by blank lines")
     original_text: str | None = Field(
         default=None, description="the body as given when it was converted (traditional)"

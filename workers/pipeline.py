@@ -22,7 +22,12 @@ from models.stepwise import Steps, run_steps
 from workers.article.extract import extract_main_text, extract_plain_text
 from workers.article.extracted import ExtractedArticle
 from workers.article.intake import decode_bytes, looks_like_html, visible_text, without_markup
-from workers.article.language import require_chinese, require_chinese_page, to_simplified
+from workers.article.language import (
+    require_chinese,
+    require_chinese_letters,
+    require_chinese_page,
+    to_simplified,
+)
 from workers.article.limits import HTML_CHARS_FACTOR, check_bytes, check_chars
 from workers.article.prepared import PreparedArticle
 from workers.article.segment import article_sentences
@@ -141,11 +146,13 @@ def prepare_article(
     if not raw.strip():
         raise EmptyInput("the article is empty (no text after removing whitespace)")
     # Refuse other languages before cleaning, which would take their lines for
-    # boilerplate and report the article as empty; a page on its visible text.
+    # boilerplate and report the article as empty; a page on its visible text. Only
+    # the verdict is needed here (letters alone): the script, Simplified or
+    # Traditional, is read once, on the extracted body below.
     if is_html:
         require_chinese_page(raw)
     else:
-        require_chinese(raw)
+        require_chinese_letters(raw)
 
     extracted: ExtractedArticle = (
         extract_main_text(raw, url=article.url) if is_html else extract_plain_text(raw)
@@ -254,21 +261,19 @@ def summary_steps(
         title=prepared.title,
         text=prepared.text,
     )
-    is_english = prepared.language == "en"
-    want_translation = options.translate and engines.translator is not None and not is_english
+    # Only Chinese gets this far (prepare_article refuses the rest).
+    want_translation = options.translate and engines.translator is not None
     glossary = merged_glossary(base_glossary, options.glossary)
     wrapper: GlossaryTranslator | None = None
     run.translator = engines.translator
     article_terms = used_terms(f"{prepared.title or ''}\n{prepared.text}", glossary)
-    if engines.translator is not None and article_terms and not is_english:
+    if engines.translator is not None and article_terms:
         wrapper = GlossaryTranslator(engines.translator, article_terms)
         run.translator = wrapper
 
     if strategy in ("translate-then-summarize", "extractive") and want_translation:
         report("translate", 0.2)
         run.english, run.confidence = run.translate(prepared.sentences)
-    elif is_english:
-        run.english = list(prepared.sentences)
 
     report("summarize", 0.6)
     zh_brief: str | None
@@ -288,13 +293,13 @@ def summary_steps(
     article = _article(prepared, run, want_translation, warnings, summary.headline)
     checks = _checks(prepared, summary, warnings)
     translation = None
-    if run.english is not None and not is_english and strategy != "summarize-then-translate":
+    if run.english is not None and strategy != "summarize-then-translate":
         scores = run.confidence or [None] * len(run.english)
         translation = [
             TranslatedSentence(zh=zh, en=en, confidence=c)
             for zh, en, c in zip(prepared.sentences, run.english, scores, strict=True)
         ]
-    elif not is_english:
+    else:
         warnings.append(why_no_translation(options, engines, strategy))
 
     elapsed = int((time.perf_counter() - started) * 1000)
@@ -334,9 +339,7 @@ def _article(
     headline the direct-LLM brief wrote and its checks passed (``summary.headline``)."""
     engines = run.engines
     title_en: str | None = None
-    if prepared.title and prepared.language == "en":
-        title_en = prepared.title
-    elif prepared.title and translate_title:
+    if prepared.title and translate_title:
         title_en = run.translate([prepared.title])[0][0]
     elif brief_headline:
         title_en = brief_headline

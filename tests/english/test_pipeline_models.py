@@ -324,10 +324,11 @@ def test_results_are_each_articles_own_with_fewer_summarizer_calls(engines: Engi
 
 def test_an_article_that_fails_alone_fails_alone_together(engines: Engines) -> None:
     articles = chunk()[:2]
-    english_only = PreparedArticle(text="   ", sentences=["   "], language="en")
-    articles.insert(1, ChunkArticle(english_only, SummaryOptions(), "bad"))
+    # No sentences: an article prepare_article would never let through, whose run fails.
+    broken = PreparedArticle(text="", sentences=[], language="zh-Hans")
+    articles.insert(1, ChunkArticle(broken, SummaryOptions(), "bad"))
     with pytest.raises(ValueError) as alone:
-        summarize_prepared(english_only, SummaryOptions(), engines, key="bad")
+        summarize_prepared(broken, SummaryOptions(), engines, key="bad")
     results = summarize_together(articles, engines)
     assert isinstance(results[1], ValueError) and str(results[1]) == str(alone.value)
     assert isinstance(results[0], SummaryResult) and isinstance(results[2], SummaryResult)

@@ -222,7 +222,7 @@ def llm_brief_steps(run: SummaryRun, brief_text: BriefText | None = None) -> Ste
     the engine can stream; nothing is yielded then."""
     llm = run.engines.llm
     assert llm is not None
-    if run.english is None and run.translator is not None and run.language != "en":
+    if run.english is None and run.translator is not None:
         # opus-mt still translates every sentence: the full translation, and the
         # English the brief's sentences are linked through.
         run.progress("translate", 0.3)

@@ -184,14 +184,13 @@ def extractive_summary(run: SummaryRun, k: int) -> tuple[list[int], Summary]:
     en_sentences: list[str | None] = [None] * len(picked)
     if run.english is not None:
         en_sentences = [run.english[i] for i in picked]
-    is_english = run.language == "en"
     scores = run.confidence or [None] * len(run.sentences)
     sentences = [
-        SummarySentence(zh=None if is_english else zh, en=en, sources=[i], confidence=scores[i])
+        SummarySentence(zh=zh, en=en, sources=[i], confidence=scores[i])
         for zh, en, i in zip(zh_sentences, en_sentences, picked, strict=True)
     ]
     en_text = " ".join(e for e in en_sentences if e) or None
-    zh_text = None if is_english else "".join(zh_sentences)
+    zh_text = "".join(zh_sentences)
     return picked, Summary(zh=zh_text, en=en_text, method="extractive", sentences=sentences)
 
 
@@ -212,10 +211,7 @@ def model_summary_steps(run: SummaryRun, strategy: Strategy) -> Steps[Summary]:
         k = min(len(run.sentences), max(PRESELECT_FACTOR * run.options.sentences, 8))
         picked = engines.ranker.rank(run.sentences, k)
         run.progress("translate", 0.3)
-        if run.language == "en":
-            english = [run.sentences[i] for i in picked]
-        else:
-            english, _ = run.translate([run.sentences[i] for i in picked])
+        english, _ = run.translate([run.sentences[i] for i in picked])
         text, _ = yield from map_reduce_steps(english, engines.summarizer)
         return Summary(
             en=text,
