@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# newsum's benchmark on one CUDA GPU, in under 5 minutes: the same arms and table
+# newsum's benchmark on one CUDA GPU, in under 8 minutes: the same arms and table
 # as `python -m bench.run`, with CTranslate2 in float16 and in int8_float16 and
-# transformers (the naive and batched arms) in float16.
+# transformers (the naive and batched arms) in float16; then the llm arm (a
+# random-weight decoder of the real Qwen2.5-1.5B-Instruct size) in CTranslate2
+# float16, beside opus-mt in float16. Its first run builds that decoder in float16
+# (~3 GB, in ~/.cache/newsum/bench/qwen2.5-1.5b-random-float16).
 #
-#   bench/gpu.sh                 # both CTranslate2 compute types, tables
+#   bench/gpu.sh                 # both CTranslate2 compute types and the llm arm, tables
 #   bench/gpu.sh --json          # extra flags go to every bench.run call
 #   PYTHON=/path/to/python bench/gpu.sh
 #
@@ -47,10 +50,17 @@ CHECK
 # A GPU is fed far more than 2 CPU cores: more articles, more clients; naive stays a subset.
 COMMON=(--device cuda --articles 16 --sentences 60 --clients 8 --naive-articles 2 --naive-sentences 16)
 
-echo "== CTranslate2 float16, transformers float16 (all arms)"
-timeout 230 "$PY" -m bench.run "${COMMON[@]}" --ct2-compute-type float16 "$@"
+echo "== CTranslate2 float16, transformers float16 (all arms but llm)"
+timeout 230 "$PY" -m bench.run "${COMMON[@]}" --ct2-compute-type float16 --no-llm "$@"
 
 echo
 echo "== CTranslate2 int8_float16 (in-process CTranslate2 arms only)"
-timeout 60 "$PY" -m bench.run "${COMMON[@]}" --ct2-compute-type int8_float16 \
+timeout 60 "$PY" -m bench.run "${COMMON[@]}" --ct2-compute-type int8_float16 --no-llm \
   --skip naive --skip transformers --skip service --skip cache_hit "$@"
+
+echo
+echo "== llm arm: Qwen2.5-1.5B-Instruct-size decoder, CTranslate2 float16, opus-mt float16 beside it"
+timeout 180 "$PY" -m bench.run "${COMMON[@]}" --ct2-compute-type float16 \
+  --llm-compute-type float16 --llm-articles 8 \
+  --skip naive --skip transformers --skip ctranslate2 --skip pipeline --skip service \
+  --skip cache_hit "$@"

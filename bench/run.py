@@ -4,7 +4,8 @@ Run it (from the repository root)::
 
     .venv/bin/python -m bench.run                # full run, a table (~10-15 min on 2 quiet cores)
     .venv/bin/python -m bench.run --json         # one JSON object instead
-    .venv/bin/python -m bench.run --quick        # reduced set, ~35 s on 2 cores
+    .venv/bin/python -m bench.run --quick        # reduced set (the llm arm on 1 article)
+    .venv/bin/python -m bench.run --no-llm       # without the llm arm
     bench/gpu.sh                                 # the same on CUDA
 
 What it measures, on the same articles and the same forced output lengths
@@ -25,6 +26,11 @@ What it measures, on the same articles and the same forced output lengths
 4. ``service``      end to end: HTTP → Redis → Celery worker → cache, N concurrent
                     clients, a worker loading the same CTranslate2 models.
 5. ``cache_hit``    the same requests again: served from the cache.
+6. ``llm``          the direct brief (issue 16): a random-weight decoder of the real
+                    Qwen2.5-1.5B-Instruct size in CTranslate2 (int8 on CPU), a
+                    1,500-character article's prompt prefilled and a 150-token brief
+                    streamed, opus-mt loaded beside it (``bench.llm_arm``); shown
+                    beside translate-then-summarize with issue 16's targets.
 
 One article = N Chinese sentences translated (``--translation-tokens`` each)
 plus one summary of a ~1,000-token English input (``--summary-tokens``) for
@@ -53,13 +59,22 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.workload import DATA_DIR, BenchSetup, Lengths, build_models, cached_articles
 
+if TYPE_CHECKING:
+    from bench.llm_arm import LlmSetup
+
 DEFAULT_CACHE_DIR = Path("~/.cache/newsum/bench")
 ARMS = ("naive", "transformers", "ctranslate2", "pipeline", "service", "cache_hit")
-CHILD_ARMS = {"transformers": ("naive", "transformers"), "ctranslate2": ("ctranslate2", "pipeline")}
+CHILD_ARMS = {
+    "transformers": ("naive", "transformers"),
+    "ctranslate2": ("ctranslate2", "pipeline"),
+    "llm": ("llm",),
+}
+LLM_ARM = "llm"
+LLM_ARTICLES = {"full": 4, "quick": 1}
 # A staged child (--parallel-load) gives up waiting for its turn after this long.
 TURN_TIMEOUT_S = 3600.0
 
@@ -112,6 +127,24 @@ def parse_args(
     )
     parser.add_argument("--skip", action="append", default=[], choices=ARMS, help="skip an arm")
     parser.add_argument(
+        "--no-llm", action="store_true", help="skip the llm arm (and building its 1.5 B model)"
+    )
+    parser.add_argument(
+        "--llm-articles",
+        type=_at_least_one,
+        default=None,
+        help=f"articles the llm arm briefs; {LLM_ARTICLES['full']} (quick: "
+        f"{LLM_ARTICLES['quick']}); always the real model size",
+    )
+    parser.add_argument(
+        "--llm-new-tokens", type=_at_least_one, default=150, help="tokens per brief (150)"
+    )
+    parser.add_argument(
+        "--llm-compute-type",
+        default=None,
+        help="the llm arm's; default: int8 on cpu, float16 on cuda",
+    )
+    parser.add_argument(
         "--parallel-load",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -129,6 +162,30 @@ def _pick(value: int | None, full: int, quick: int, is_quick: bool) -> int:
     if value is not None:
         return value
     return quick if is_quick else full
+
+
+def make_llm_setup(args: argparse.Namespace, plan: BenchSetup) -> LlmSetup:
+    """Build (or reuse) the llm arm's decoder and cut its 1,500-character articles.
+
+    ``--model-size tiny`` (a smoke run) uses a tiny decoder; every other run, ``--quick``
+    included, the real Qwen2.5-1.5B-Instruct size.
+    """
+    from bench.llm_arm import SHAPES, make_setup
+
+    compute_type = args.llm_compute_type or ("int8" if args.device == "cpu" else "float16")
+    return make_setup(
+        cache_dir=args.cache_dir,
+        shape=SHAPES[args.model_size],
+        device=args.device,
+        compute_type=compute_type,
+        threads=plan.threads,
+        translator_dir=Path(plan.model_dir),
+        translator_compute_type=plan.ct2_compute_type,
+        translation_overrides=plan.lengths.ctranslate2_overrides("translation"),
+        articles=plan.articles,
+        count=_pick(args.llm_articles, LLM_ARTICLES["full"], LLM_ARTICLES["quick"], args.quick),
+        new_tokens=args.llm_new_tokens,
+    )
 
 
 def make_plan(args: argparse.Namespace) -> tuple[BenchSetup, list[str]]:
@@ -279,15 +336,13 @@ class _BackgroundService:
 def _run_in_turn(
     plan: BenchSetup,
     args: argparse.Namespace,
-    plan_file: Path,
+    plan_files: dict[str, Path],
     scratch: Path,
     phases: dict[str, float],
 ) -> dict[str, Any]:
     """Each process started, loaded, timed and stopped before the next one starts."""
     results: dict[str, Any] = {}
-    for family, arms in CHILD_ARMS.items():
-        if all(arm in args.skip for arm in arms):
-            continue
+    for family, plan_file in plan_files.items():
         t0 = time.perf_counter()
         results.update(run_child(family, plan_file))
         phases[family] = round(time.perf_counter() - t0, 1)
@@ -311,7 +366,7 @@ def _run_in_turn(
 def _run_parallel_load(
     plan: BenchSetup,
     args: argparse.Namespace,
-    plan_file: Path,
+    plan_files: dict[str, Path],
     scratch: Path,
     phases: dict[str, float],
 ) -> dict[str, Any]:
@@ -319,9 +374,7 @@ def _run_parallel_load(
     results: dict[str, Any] = {}
     t0 = time.perf_counter()
     children = [
-        _Child(family, plan_file, scratch, staged=True)
-        for family, arms in CHILD_ARMS.items()
-        if not all(arm in args.skip for arm in arms)
+        _Child(family, plan_file, scratch, staged=True) for family, plan_file in plan_files.items()
     ]
     service = None
     if "service" not in args.skip:
@@ -380,17 +433,31 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     plan, notes = make_plan(args)
     phases = {"models_and_articles": round(time.perf_counter() - started, 1)}
+    llm_setup = None
+    if not args.no_llm:
+        t0 = time.perf_counter()
+        llm_setup = make_llm_setup(args, plan)
+        phases["llm_model_and_articles"] = round(time.perf_counter() - t0, 1)
     parallel = args.quick if args.parallel_load is None else args.parallel_load
     with tempfile.TemporaryDirectory(prefix="newsum-bench-") as scratch:
         plan_file = Path(scratch) / "plan.json"
         plan_file.write_text(plan.to_json(), encoding="utf-8")
+        plan_files = {
+            family: plan_file
+            for family in ("transformers", "ctranslate2")
+            if not all(arm in args.skip for arm in CHILD_ARMS[family])
+        }
+        if llm_setup is not None:
+            plan_files[LLM_ARM] = Path(scratch) / "llm-plan.json"
+            plan_files[LLM_ARM].write_text(llm_setup.to_json(), encoding="utf-8")
         run = _run_parallel_load if parallel else _run_in_turn
-        results = run(plan, args, plan_file, Path(scratch), phases)
+        results = run(plan, args, plan_files, Path(scratch), phases)
     for arm in args.skip:
         results[arm] = {"not_run": "skipped (--skip)"}
     lengths = plan.lengths
     report: dict[str, Any] = {arm: results.get(arm, {"not_run": "not measured"}) for arm in ARMS}
     report["ratios"] = ratios(report)
+    report[LLM_ARM] = _llm_row(results, skipped=args.no_llm)
     report["setup"] = {
         "quick": args.quick,
         "model_size": args.model_size,
@@ -401,6 +468,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "beams": lengths.beams,
         "articles": len(plan.articles),
         "sentences_per_article": len(plan.articles[0].sentences),
+        "chars_per_article": round(sum(len(a.text) for a in plan.articles) / len(plan.articles)),
         "source_tokens_per_article": round(
             sum(a.source_tokens for a in plan.articles) / len(plan.articles)
         ),
@@ -416,6 +484,54 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "notes": notes + plan.notes,
     }
     return report
+
+
+def _llm_row(results: dict[str, Any], *, skipped: bool) -> dict[str, Any]:
+    """The llm arm's object, with issue 16's targets judged on it."""
+    if skipped:
+        return {"not_run": "skipped (--no-llm)"}
+    row: dict[str, Any] = results.get(LLM_ARM, {"not_run": "not measured"})
+    if "not_run" not in row:
+        from bench.llm_arm import judge_targets
+
+        row["targets"] = judge_targets(row)
+    return row
+
+
+def format_llm(report: dict[str, Any]) -> list[str]:
+    """The llm arm beside translate-then-summarize, and issue 16's targets: pass or miss."""
+    row = report.get(LLM_ARM, {"not_run": "not measured"})
+    if "not_run" in row:
+        return [f"{LLM_ARM:<13}not run: {row['not_run']}"]
+    shape = row["model"]["shape"]
+    lines = [
+        f"llm (direct brief): {shape['name']} shape ({row['model']['size']}, "
+        f"{row['model']['weights']} weights), {row['model']['compute_type']} on "
+        f"{row['model']['device']}, {row['articles']} article(s) of {row['article_chars']:,} "
+        f"characters",
+        f"  prompt {row['prompt_tokens']} tokens at {row['prompt_tokens_per_s']} tokens/s; "
+        f"first token {row['first_token_s']} s; {row['new_tokens']} new tokens at "
+        f"{row['tokens_per_s']} tokens/s; {row['seconds_per_article']} s per article "
+        f"(+ {row['translation_s']} s translating it with opus-mt); peak RSS "
+        f"{row['peak_rss_mib']} MiB with opus-mt loaded",
+    ]
+    for arm, label in (("pipeline", "in-process pipeline"), ("ctranslate2", "CT2 engines")):
+        other = report.get(arm, {})
+        if "not_run" in other or "p50_ms" not in other:
+            continue
+        per_article = other.get("one_at_a_time", other)["p50_ms"] / 1000.0
+        sentences = report["setup"]["sentences_per_article"]
+        chars = report["setup"].get("chars_per_article", 0)
+        lines.append(
+            f"  beside translate-then-summarize ({arm}, {label}): {per_article:.2f} s per "
+            f"article of {sentences} sentences, ~{chars:,} characters (p50, one at a "
+            f"time), peak RSS "
+            f"{other['peak_rss_mib']} MiB"
+        )
+    for name, judged in row.get("targets", {}).items():
+        verdict = "pass" if judged["pass"] else "MISS"
+        lines.append(f"  target {name} ≤ {judged['target']:g}: {judged['value']} → {verdict}")
+    return lines
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -446,13 +562,15 @@ def format_table(report: dict[str, Any]) -> str:
             f"{cell('p50_ms', 10)}{cell('p95_ms', 10)}{cell('peak_rss_mib', 14)}"
         )
     lines.append("")
+    lines.extend(format_llm(report))
+    lines.append("")
     lines.append(
         "ratios (articles/min): " + ", ".join(f"{k} {v}" for k, v in report["ratios"].items())
     )
     setup = report["setup"]
     lines.append("setup: " + ", ".join(f"{k} {v}" for k, v in setup.items() if k != "notes"))
-    for arm in ARMS:
-        for note in report[arm].get("notes", []):
+    for arm in (*ARMS, LLM_ARM):
+        for note in report.get(arm, {}).get("notes", []):
             lines.append(f"note ({arm}): {note}")
     for note in setup["notes"]:
         lines.append(f"note: {note}")
@@ -462,10 +580,10 @@ def format_table(report: dict[str, Any]) -> str:
 def child_main(args: argparse.Namespace) -> int:
     """Inside a child: measure one engine family, print its JSON as the last line."""
     from bench.arms import measure_ctranslate2, measure_transformers
+    from bench.llm_arm import LlmSetup, measure_llm
 
     assert args.plan is not None
-    plan = BenchSetup.from_json(args.plan.read_text(encoding="utf-8"))
-    measure = measure_transformers if args.child == "transformers" else measure_ctranslate2
+    raw_plan = args.plan.read_text(encoding="utf-8")
     ready, go = args.ready_file, args.go_file
 
     def wait_for_turn() -> None:
@@ -479,7 +597,12 @@ def child_main(args: argparse.Namespace) -> int:
                 raise SystemExit("bench child: no go from the parent")
             time.sleep(0.05)
 
-    result = measure(plan, wait_for_turn)
+    if args.child == LLM_ARM:
+        result = {LLM_ARM: measure_llm(LlmSetup.from_json(raw_plan), wait_for_turn)}
+    else:
+        plan = BenchSetup.from_json(raw_plan)
+        measure = measure_transformers if args.child == "transformers" else measure_ctranslate2
+        result = measure(plan, wait_for_turn)
     print(json.dumps(result))
     return 0
 
