@@ -291,10 +291,14 @@ def test_a_batch_glossary_is_stored_once_not_in_every_task(private_redis: RedisP
     )
     assert r.status_code == 202, r.text
     assert api.queued() == 40
-    grown = int(api.redis.info("memory")["used_memory"]) - before
-    # About one glossary (and 40 small tasks), not 40 glossaries.
-    assert grown < 2 * size + 400_000, (grown, size)
+    # Every queued task is small: it names the stored glossary, it does not carry it.
+    tasks = api.redis.lrange(f"{api.layout.queue_prefix}batch", 0, -1)
+    assert len(tasks) == 40 and max(len(t) for t in tasks) < size // 10
     assert len(api.keys("batch:*:glossary:*")) == 1
+    # And Redis as a whole grew by about one glossary, not 40 (14 MB). used_memory also
+    # holds buffers that come and go (the 1.5 MB request's, clients'): a wide margin.
+    grown = int(api.redis.info("memory")["used_memory"]) - before
+    assert grown < 8 * size, (grown, size)
 
 
 def test_a_worker_keeps_a_batch_glossary_once_and_applies_it(deploy: Deploy) -> None:
@@ -324,8 +328,9 @@ def test_a_worker_keeps_a_batch_glossary_once_and_applies_it(deploy: Deploy) -> 
         _until("19 items extracted while the last one is held", held, timeout_s=90)
         grown = int(d.redis.info("memory")["used_memory"]) - before
         assert d.job(jobs[-1]).get("stage") == "extract"  # still held: the peak
-        # 19 extracted articles wait with their options: the glossary is there once.
-        assert grown < 2 * size + 600_000, (grown, size)
+        # 19 extracted articles wait with their options: the glossary is there once,
+        # not 19 times; used_memory also holds buffers that come and go: a wide margin.
+        assert grown < 6 * size, (grown, size)
         status = _until(
             "the batch finishes",
             lambda: (s := http.get(location).json())["finished_at"] and s,
