@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from models.engines.base import checkpoint_identity
-from models.engines.chat import CHAT_END, answer_text, chat_ids, stop_ids
+from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
@@ -65,7 +65,7 @@ def settled_text(decoded: str) -> str:
     return text.rstrip()
 
 
-class CausalLMEngine:
+class CausalLMEngine(ChatPrompts):
     """A loaded instruct model; build it with ``CausalLMEngine.load``."""
 
     engine_name = "transformers"
@@ -179,15 +179,6 @@ class CausalLMEngine:
             "chat_template": self.template_digest,
         }
 
-    def chat_ids(self, message: str) -> list[int]:
-        """The prompt's token ids: ``message`` as the user's turn in the chat template,
-        the assistant's turn opened (Qwen3: thinking off)."""
-        return chat_ids(self._tokenizer, message)
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens of the whole prompt ``text`` makes (template and specials included)."""
-        return len(self.chat_ids(text))
-
     def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
         """One reply per user message, in input order.
 
@@ -195,9 +186,7 @@ class CausalLMEngine:
         """
         if not texts:
             return []
-        encoded = [self.chat_ids(t) for t in texts]
-        for index, ids in enumerate(encoded):
-            self._check_prompt(index, ids)
+        encoded = self.prompt_ids(texts)
         kwargs = self._generate_kwargs(max_new_tokens)
         outputs = [""] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: (-len(encoded[i]), i))
@@ -218,8 +207,7 @@ class CausalLMEngine:
         ``generate`` does, for a prompt over ``max_input_tokens``. Closing the
         iterator early stops the model at its next token.
         """
-        ids = self.chat_ids(text)
-        self._check_prompt(0, ids)
+        ids = self.prompt_ids([text])[0]
         kwargs = self._generate_kwargs(max_new_tokens)
         if int(kwargs.get("num_beams") or 1) > 1:
             reply = self._generate_batch([ids], kwargs)[0]
@@ -257,13 +245,6 @@ class CausalLMEngine:
         finally:
             tokens.cancelled.set()
             worker.join(_STREAM_JOIN_S)
-
-    def _check_prompt(self, index: int, ids: Sequence[int]) -> None:
-        if len(ids) > self.max_input_tokens:
-            raise ValueError(
-                f"prompt {index} is {len(ids)} tokens, over {self.model_id}'s limit of "
-                f"{self.max_input_tokens}: fit the article first (workers.english.llm_brief)"
-            )
 
     def _generate_kwargs(self, max_new_tokens: int | None) -> dict[str, Any]:
         """The decoding settings of one call: the engine's, the cap never raised."""

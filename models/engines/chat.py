@@ -9,7 +9,7 @@ same prompt ids from the same tokenizer, so the two engines see the same input.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # The ChatML end-of-turn token every Qwen instruct checkpoint ends its reply with.
@@ -50,3 +50,37 @@ def stop_ids(tokenizer: Any) -> tuple[int, ...]:
         if real and found not in ids:
             ids.append(found)
     return tuple(ids)
+
+
+class ChatPrompts:
+    """What both instruct engines do the same way with their prompts: build them from
+    the tokenizer's chat template, count them, refuse one over the limit (never cut).
+    An engine sets ``_tokenizer``, ``model_id`` and ``max_input_tokens``."""
+
+    _tokenizer: Any
+    model_id: str
+    max_input_tokens: int
+
+    def chat_ids(self, message: str) -> list[int]:
+        """The prompt's token ids: ``message`` as the user's turn in the chat template,
+        the assistant's turn opened (Qwen3: thinking off)."""
+        return chat_ids(self._tokenizer, message)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of the whole prompt ``text`` makes (template and specials included)."""
+        return len(self.chat_ids(text))
+
+    def prompt_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each message's prompt ids; ValueError naming the first one over
+        ``max_input_tokens``: fitting an article is the caller's job."""
+        encoded = [self.chat_ids(t) for t in texts]
+        for index, ids in enumerate(encoded):
+            self._check_prompt(index, ids)
+        return encoded
+
+    def _check_prompt(self, index: int, ids: Sequence[int]) -> None:
+        if len(ids) > self.max_input_tokens:
+            raise ValueError(
+                f"prompt {index} is {len(ids)} tokens, over {self.model_id}'s limit of "
+                f"{self.max_input_tokens}: fit the article first (workers.english.llm_brief)"
+            )

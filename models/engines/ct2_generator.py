@@ -50,7 +50,7 @@ from typing import Any
 
 from models.engines.base import checkpoint_identity
 from models.engines.causal_lm import settled_text
-from models.engines.chat import CHAT_END, answer_text, chat_ids, stop_ids
+from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
 from models.engines.ctranslate2_engine import (
     DEFAULT_COMPUTE_TYPE,
     TOKENIZER_DIR,
@@ -109,7 +109,7 @@ def generator_options(generation: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-class CTranslate2Generator:
+class CTranslate2Generator(ChatPrompts):
     """A loaded instruct model on CTranslate2; build it with ``CTranslate2Generator.load``."""
 
     engine_name = "ctranslate2"
@@ -251,15 +251,6 @@ class CTranslate2Generator:
             "chat_template": self.template_digest,
         }
 
-    def chat_ids(self, message: str) -> list[int]:
-        """The prompt's token ids: ``message`` as the user's turn in the chat template,
-        the assistant's turn opened (Qwen3: thinking off)."""
-        return chat_ids(self._tokenizer, message)
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens of the whole prompt ``text`` makes (template and specials included)."""
-        return len(self.chat_ids(text))
-
     def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
         """One reply per user message, in input order.
 
@@ -276,9 +267,7 @@ class CTranslate2Generator:
         and benchmarks that compare engines token for token or count tokens."""
         if not texts:
             return []
-        encoded = [self.chat_ids(t) for t in texts]
-        for index, ids in enumerate(encoded):
-            self._check_prompt(index, ids)
+        encoded = self.prompt_ids(texts)
         options = self._call_options(max_new_tokens)
         # Longest first, so that each chunk pads little (CTranslate2 reads the prompt
         # up to the chunk's shortest in one pass, the rest token by token).
@@ -307,8 +296,7 @@ class CTranslate2Generator:
         prompt over ``max_input_tokens``. Closing the iterator early stops the model
         at its next token.
         """
-        ids = self.chat_ids(text)
-        self._check_prompt(0, ids)
+        ids = self.prompt_ids([text])[0]
         options = self._call_options(max_new_tokens)
         if options.pop("beam_size") > 1:
             reply = self.generate([text], max_new_tokens=max_new_tokens)[0]
@@ -335,13 +323,6 @@ class CTranslate2Generator:
         final = self._decode(made)
         if final.startswith(sent) and len(final) > len(sent):
             yield final[len(sent) :]
-
-    def _check_prompt(self, index: int, ids: Sequence[int]) -> None:
-        if len(ids) > self.max_input_tokens:
-            raise ValueError(
-                f"prompt {index} is {len(ids)} tokens, over {self.model_id}'s limit of "
-                f"{self.max_input_tokens}: fit the article first (workers.english.llm_brief)"
-            )
 
     def _call_options(self, max_new_tokens: int | None) -> dict[str, Any]:
         """The decoding options of one call: the engine's, the cap never raised."""
