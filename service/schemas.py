@@ -94,6 +94,12 @@ class JobView(_Strict):
     created_at: str
     updated_at: str
     error: ErrorBody | None
+    brief_text: str | None = Field(
+        default=None,
+        description="while a reader's job runs on profile llm: the brief as the model has "
+        "written it so far, not yet checked (the events stream sends it as `brief`); "
+        "None once the job has finished: the result holds the checked brief",
+    )
     result: SummaryResult | None = None
 
     @classmethod
@@ -106,6 +112,7 @@ class JobView(_Strict):
             created_at=job.created_at,
             updated_at=job.updated_at,
             error=job.error,
+            brief_text=None if job.finished else job.brief_text,
             result=result,
         )
 

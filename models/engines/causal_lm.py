@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import checkpoint_identity
+from models.engines.base import checkpoint_identity, weights_bar_for_people
 from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -134,9 +134,10 @@ class CausalLMEngine(ChatPrompts):
             tokenizer.padding_side = "left"
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token
-            model: Any = AutoModelForCausalLM.from_pretrained(
-                path, local_files_only=True, dtype=dtype
-            )
+            with weights_bar_for_people():
+                model: Any = AutoModelForCausalLM.from_pretrained(
+                    path, local_files_only=True, dtype=dtype
+                )
             model.to(resolved)
             model.eval()
             model.generation_config.max_length = None

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import ScoredText, checkpoint_identity
+from models.engines.base import ScoredText, checkpoint_identity, weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
@@ -97,7 +97,10 @@ class TransformersEngine:
             resolved = _resolve_device(device, torch)
             dtype = torch.float16 if resolved == "cuda" else torch.float32
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True, dtype=dtype)
+            with weights_bar_for_people():
+                model = AutoModelForSeq2SeqLM.from_pretrained(
+                    path, local_files_only=True, dtype=dtype
+                )
             model.to(resolved)
             model.eval()
             # Every call passes max_new_tokens; a max_length left in the checkpoint's

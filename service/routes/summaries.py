@@ -262,7 +262,9 @@ async def job_events(job: KnownJob, state: State) -> AsyncIterator[ServerSentEve
             now = (now_job.state, now_job.stage, round(now_job.progress, 3))
             if now != last:
                 last = now
-                progress = JobView.of(now_job).model_dump(mode="json", exclude={"result"})
+                progress = JobView.of(now_job).model_dump(
+                    mode="json", exclude={"result", "brief_text"}
+                )
                 yield _event("progress", progress)
             if now_job.brief_text and now_job.brief_text != last_brief:
                 last_brief = now_job.brief_text

@@ -317,6 +317,8 @@
             return finish(job);
           }
           onProgress(job);
+          // Polling readers see the brief as it is written too (the job's brief_text).
+          if (typeof job.brief_text === "string" && job.brief_text) showDraft(job.brief_text);
           await new Promise((r) => setTimeout(r, POLL_MS));
         }
         if (!settled) {

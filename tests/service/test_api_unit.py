@@ -736,3 +736,14 @@ def test_the_web_page_is_still_served_beside_the_api(h: Harness) -> None:
     assert h.http.get("/app.js").status_code == 200
     missing = h.http.get("/no-such-file.js")
     assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
+
+
+def test_a_running_jobs_view_carries_the_brief_so_far_and_a_finished_one_does_not() -> None:
+    from service.schemas import JobView
+    from workers.store.jobs import JobRecord
+
+    running = JobRecord(job_id="j1", state="running", stage="summarize", brief_text="HEADLINE: Ji")
+    assert JobView.of(running).brief_text == "HEADLINE: Ji"  # what polling readers see
+    finished = JobRecord(job_id="j1", state="done", brief_text="HEADLINE: Jiaxing")
+    assert JobView.of(finished).brief_text is None  # the result holds the checked brief
+    assert JobView.of(JobRecord(job_id="j2", state="queued")).brief_text is None
