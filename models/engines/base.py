@@ -10,9 +10,7 @@ so the protocols stay small; ``generation_signature(engine)`` reads it.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 
@@ -108,20 +106,3 @@ class SentenceRanker(Protocol):
     def rank(self, sentences: Sequence[str], k: int) -> list[int]:
         """Indices of the ``k`` best sentences, in article order."""
         ...
-
-
-@contextmanager
-def weights_bar_for_people() -> Iterator[None]:
-    """transformers draws a "Loading weights" bar for every checkpoint it loads: on a
-    terminal that is progress, in a worker's log or a piped `newsum summarize` it is
-    noise. Off while loading unless stderr is a terminal; left as it was after."""
-    from transformers.utils import logging as transformers_logging
-
-    switch_off = not sys.stderr.isatty() and transformers_logging.is_progress_bar_enabled()
-    if switch_off:
-        transformers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if switch_off:
-            transformers_logging.enable_progress_bar()

@@ -29,8 +29,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import checkpoint_identity, weights_bar_for_people
+from models.engines.base import checkpoint_identity
 from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
+from models.engines.weights_bar import weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import ScoredText, checkpoint_identity, weights_bar_for_people
+from models.engines.base import ScoredText, checkpoint_identity
+from models.engines.weights_bar import weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem

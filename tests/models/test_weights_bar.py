@@ -7,7 +7,7 @@ import io
 import pytest
 from transformers.utils import logging as transformers_logging
 
-from models.engines.base import weights_bar_for_people
+from models.engines.weights_bar import weights_bar_for_people
 
 
 class _Terminal(io.StringIO):
