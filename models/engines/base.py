@@ -11,7 +11,13 @@ so the protocols stay small; ``generation_signature(engine)`` reads it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+
+from models.errors import ModelLoadFailed
+
+if TYPE_CHECKING:
+    from models.specs import ModelSpec
 
 
 class TextGenerator(Protocol):
@@ -106,3 +112,26 @@ class SentenceRanker(Protocol):
     def rank(self, sentences: Sequence[str], k: int) -> list[int]:
         """Indices of the ``k`` best sentences, in article order."""
         ...
+
+
+# A short input in each model's source language: generating from it once proves
+# the loaded weights run before the engine is handed out.
+WARM_UP_TEXT = {
+    "marian": "新闻。",
+    "bart": "News.",
+    "mt5": "新闻。",
+    "qwen2": "新闻。",
+    "qwen3": "新闻。",
+}
+
+
+def warm_up(engine: TextGenerator, spec: ModelSpec, path: Path) -> None:
+    """Two tokens from a short input; ModelLoadFailed naming the model, the folder and
+    the reason when the loaded engine cannot generate."""
+    try:
+        engine.generate([WARM_UP_TEXT.get(spec.architecture, "News.")], max_new_tokens=2)
+    except Exception as exc:
+        raise ModelLoadFailed(
+            f"{spec.id} ({spec.role}) loaded from {path} but its warm-up generate failed: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import checkpoint_identity
+from models.engines.base import checkpoint_identity, warm_up
 from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
 from models.engines.weights_bar import weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
@@ -161,13 +161,7 @@ class CausalLMEngine(ChatPrompts):
         )
         if not engine.stop_ids:
             raise ModelLoadFailed(f"{path}'s tokenizer has no {CHAT_END} or end-of-text token")
-        try:
-            engine.generate(["新闻。"], max_new_tokens=2)
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"{spec.id} ({spec.role}) loaded from {path} but its warm-up generate failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        warm_up(engine, spec, path)
         return engine
 
     def generation_signature(self) -> dict[str, Any]:

@@ -48,7 +48,7 @@ from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import checkpoint_identity
+from models.engines.base import checkpoint_identity, warm_up
 from models.engines.causal_lm import settled_text
 from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
 from models.engines.ctranslate2_engine import (
@@ -228,13 +228,7 @@ class CTranslate2Generator(ChatPrompts):
         )
         if not engine.stop_ids:
             raise ModelLoadFailed(f"{path}'s tokenizer has no {CHAT_END} or end-of-text token")
-        try:
-            engine.generate(["新闻。"], max_new_tokens=2)
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"{spec.id} ({spec.role}) loaded from {path} but its warm-up generate failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        warm_up(engine, spec, path)
         return engine
 
     def generation_signature(self) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import ScoredText, checkpoint_identity
+from models.engines.base import ScoredText, checkpoint_identity, warm_up
 from models.engines.ct2_tokenizers import SubwordTokenizer, load_tokenizer
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -66,7 +66,6 @@ DEFAULT_COMPUTE_TYPE = {"cpu": "int8", "cuda": "int8_float16"}
 CUDA_MAX_BATCH_TOKENS = 16384
 
 # A short input per architecture for the warm-up: Marian reads Chinese.
-_WARM_UP_TEXT = {"marian": "新闻。", "bart": "News.", "mt5": "新闻。"}
 
 # transformers generation settings with no CTranslate2 counterpart that change
 # nothing here: CTranslate2's beam search stops when its beams are done, and it
@@ -278,13 +277,7 @@ class CTranslate2Engine:
             quantization=_marker_value(path, "quantization"),
             checkpoint=checkpoint_digest(path),
         )
-        try:
-            engine.generate([_WARM_UP_TEXT.get(spec.architecture, "News.")], max_new_tokens=2)
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"{spec.id} ({spec.role}) loaded from {path} but its warm-up generate failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        warm_up(engine, spec, path)
         return engine
 
     def generation_signature(self) -> dict[str, Any]:

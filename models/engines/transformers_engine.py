@@ -16,14 +16,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import ScoredText, checkpoint_identity
+from models.engines.base import ScoredText, checkpoint_identity, warm_up
 from models.engines.weights_bar import weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
 
 # A short input per architecture for the warm-up generate: Marian reads Chinese.
-_WARM_UP_TEXT = {"marian": "新闻。", "bart": "News.", "mt5": "新闻。"}
 
 
 class TransformersEngine:
@@ -129,13 +128,7 @@ class TransformersEngine:
             dtype=str(model.dtype).removeprefix("torch."),
             checkpoint=checkpoint_digest(path),
         )
-        try:
-            engine.generate([_WARM_UP_TEXT.get(spec.architecture, "News.")], max_new_tokens=2)
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"{spec.id} ({spec.role}) loaded from {path} but its warm-up generate failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        warm_up(engine, spec, path)
         return engine
 
     def generation_signature(self) -> dict[str, Any]:
