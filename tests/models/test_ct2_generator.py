@@ -115,9 +115,14 @@ def test_stream_pieces_join_to_the_generated_reply(instruct_dir: Path, model_id:
     engine = _ct2(instruct_dir, model_id, max_new_tokens=48)
     for text in PROMPTS[:3]:
         pieces = list(engine.stream(text))
+        reply = engine.generate([text])[0]
         assert len(pieces) > 1  # it streamed, not one block at the end
-        assert all(p and not p.endswith("\ufffd") for p in pieces)
-        assert "".join(pieces).strip() == engine.generate([text])[0]
+        assert all(pieces)
+        # No character is given out cut in two while more is coming; the last piece
+        # ends in U+FFFD only where the reply does (the length cap cut a character).
+        assert not any(p.endswith("\ufffd") for p in pieces[:-1])
+        assert pieces[-1].endswith("\ufffd") == reply.endswith("\ufffd")
+        assert "".join(pieces).strip() == reply
 
 
 def test_closing_a_stream_early_stops_it(instruct_dir: Path) -> None:
