@@ -186,7 +186,6 @@ class CTranslate2Generator(ChatPrompts):
         generator_options(generation)  # a bad setting fails here, before the load
         try:
             import ctranslate2
-            from transformers import AutoTokenizer
 
             resolved = _resolve_device(device, ctranslate2)
             compute = compute_type or DEFAULT_COMPUTE_TYPE[resolved]
@@ -204,6 +203,11 @@ class CTranslate2Generator(ChatPrompts):
                 inter_threads=threads[0],
                 intra_threads=threads[1],
             )
+            # transformers (and torch with it, ~200 MiB) only once the weights are in:
+            # on an Intel CPU CTranslate2 packs them for MKL while loading, holding the
+            # model about twice for a moment, and that moment is the worker's peak.
+            from transformers import AutoTokenizer
+
             tokenizer = AutoTokenizer.from_pretrained(path / TOKENIZER_DIR, local_files_only=True)
             if not getattr(tokenizer, "chat_template", None):
                 raise ModelLoadFailed(f"{path / TOKENIZER_DIR} has no chat template")

@@ -179,6 +179,8 @@ def _load_engines(settings: Settings, profile: str) -> Engines:
         return offline_engines()
 
     engines = Engines(profile="standard" if llm_path is None else "llm", ranker=TextRankRanker())
+    # The decoder first: loading it on an Intel CPU holds its weights twice for a moment
+    # (CTranslate2 packs them for MKL), a peak best reached before anything else is in.
     if llm_path is not None:
         engines.llm = _load_llm(llm_spec, llm_path, settings)
         engines.specs[INSTRUCT_ROLE] = llm_spec
