@@ -35,6 +35,17 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def status_mib(field: str, pid: int | str = "self") -> float | None:
+    """A memory line of /proc/PID/status (``VmHWM``, ``VmRSS``) in MiB; None without it."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def peak_rss_mib() -> float:
     """This process's peak resident memory so far, in MiB.
 
@@ -42,13 +53,15 @@ def peak_rss_mib() -> float:
     ``ru_maxrss`` survives ``exec``, so a child started by a parent that had just
     built the models in torch would report the parent's peak as its own.
     """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except (OSError, ValueError, IndexError):
-        pass
+    peak = status_mib("VmHWM")
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def rss_mib() -> float:
+    """This process's resident memory now (``VmRSS``), in MiB; 0.0 where /proc lacks it."""
+    return status_mib("VmRSS") or 0.0
 
 
 def _nothing() -> None:

@@ -19,7 +19,8 @@ minimum = maximum), streamed as the worker streams them. Qwen's tokenizer is not
 on disk: the prompt's length in tokens is an estimate (``estimate_qwen_tokens``).
 The process holds the opus-mt-size translator too, as a worker running the
 ``llm`` profile does (opus-mt still translates every sentence), and translates
-the article with it, so its peak RSS is that worker's.
+the article with it; its peak RSS is the two models' (``bench.llm_worker_rss``
+measures a real worker, which holds its modules and tokenizers besides).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.arms import peak_rss_mib
+from bench.arms import peak_rss_mib, rss_mib
 from bench.workload import BenchArticle
 
 ARTICLE_CHARS = 1_500
@@ -394,7 +395,7 @@ class _Brief:
 
 
 def measure_llm(setup: LlmSetup, before_timing: Callable[[], None] = _nothing) -> dict[str, Any]:
-    """Arm ``llm``: load the translator and the decoder, then per article translate its
+    """Arm ``llm``: load the decoder and the translator, then per article translate its
     sentences and stream a ``new_tokens`` brief from its prompt, timed.
 
     ``before_timing`` is called once both models are loaded and warm (``bench.run``
@@ -406,6 +407,17 @@ def measure_llm(setup: LlmSetup, before_timing: Callable[[], None] = _nothing) -
     from models.engines.ctranslate2_engine import CTranslate2Engine
     from models.specs import get_spec
 
+    # The worker's order (workers.english.engines): the decoder first. On an Intel CPU
+    # CTranslate2 packs its weights for MKL while loading and frees the unpacked copy
+    # only at the end, about the model's size again for a moment; loaded first, that
+    # moment does not stack on the translator already in memory.
+    generator = ctranslate2.Generator(
+        setup.model_dir,
+        device=setup.device,
+        compute_type=setup.compute_type,
+        inter_threads=1,
+        intra_threads=setup.threads if setup.device == "cpu" else 0,
+    )
     spec = get_spec("translation")
     path = locate_ct2(spec, Path(setup.translator_dir), "int8")
     if path is None:
@@ -417,13 +429,6 @@ def measure_llm(setup: LlmSetup, before_timing: Callable[[], None] = _nothing) -
         compute_type=setup.translator_compute_type,
         cores=setup.threads,
         generation_overrides=setup.translation_overrides,
-    )
-    generator = ctranslate2.Generator(
-        setup.model_dir,
-        device=setup.device,
-        compute_type=setup.compute_type,
-        inter_threads=1,
-        intra_threads=setup.threads if setup.device == "cpu" else 0,
     )
     loaded_rss = peak_rss_mib()
     vocab = setup.shape.vocab
@@ -520,6 +525,8 @@ def _summary(
         "translation_s": round(statistics.fmean(b.translation_s for b in briefs), 2),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "rss_after_load_mib": round(loaded_rss, 1),
+        # Both models held, every brief written: what the worker holds between jobs.
+        "rss_end_mib": round(rss_mib(), 1),
         "model": {
             "shape": shape,
             "size": setup.shape.size_words,
