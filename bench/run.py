@@ -512,7 +512,8 @@ def format_llm(report: dict[str, Any]) -> list[str]:
         f"  prompt {row['prompt_tokens']} tokens at {row['prompt_tokens_per_s']} tokens/s; "
         f"first token {row['first_token_s']} s; {row['new_tokens']} new tokens at "
         f"{row['tokens_per_s']} tokens/s; {row['seconds_per_article']} s per article "
-        f"(+ {row['translation_s']} s translating it with opus-mt); peak RSS "
+        f"(+ {row['translation_s']} s translating it with opus-mt after the brief, as "
+        f"the worker does: {row['worker_seconds_per_article']} s in all); peak RSS "
         f"{row['peak_rss_mib']} MiB with opus-mt loaded",
     ]
     for arm, label in (("pipeline", "in-process pipeline"), ("ctranslate2", "CT2 engines")):
