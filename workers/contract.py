@@ -27,7 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PIPELINE_VERSION = "2026.12.2"
+PIPELINE_VERSION = "2026.12.3"
 
 # Task names, sent by name from the API so it never imports the task module.
 TASK_SUMMARIZE = "newsum.summarize"

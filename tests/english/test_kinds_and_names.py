@@ -66,6 +66,10 @@ def test_abbreviations_that_name_two_places_are_left_out() -> None:
         ("常德市", False, "Changde"),
         ("湖北省", False, "Hubei Province"),
         ("南湖", False, "Nanhu"),
+        # 地区 after a place CC-CEDICT names in English: that name and "region", never
+        # the pinyin of 地 glued on before "District" (gne__163__2: 天安门地区).
+        ("天安门地区", False, "Tian'anmen region"),
+        ("京津冀地区", False, "Beijing-Tianjin-Hebei region"),
     ],
 )
 def test_place_english(word: str, hong_kong: bool, english: str) -> None:

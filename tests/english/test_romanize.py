@@ -46,6 +46,9 @@ def test_romanize_name(name: str, expected: str) -> None:
         ("长三角", "Yangtze River Delta"),  # pypinyin alone: zhang san jiao
         ("浙江省", "Zhejiang Province"),
         ("秀洲区", "Xiuzhou District"),
+        # 地区 is a region, not a 区 district (gne__163__8: 湖北地区; gne__guancha: 台湾地区).
+        ("湖北地区", "Hubei region"),
+        ("台湾地区", "Taiwan region"),
         ("王江泾镇", "Wangjiangjing Town"),
         ("东风村", "Dongfeng Village"),
         ("平湖市", "Pinghu"),

@@ -259,6 +259,9 @@ PLACE_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("自治州", " Autonomous Prefecture"),
     ("自治县", " Autonomous County"),
     ("街道", " Subdistrict"),
+    # 地区 is an area or region (湖北地区, 台湾地区, 天安门地区), or in Xinjiang and
+    # Tibet a prefecture-level unit; never the 区 "District" its last character is.
+    ("地区", " region"),
     ("省", " Province"),
     ("市", ""),
     ("区", " District"),
