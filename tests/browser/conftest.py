@@ -7,6 +7,7 @@ the test's temp dir (so the offline profile answers, with its warning).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -102,20 +103,31 @@ def newsum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(url=given.rstrip("/"), log=Path(os.devnull), process=None)
         return
     home = tmp_path_factory.mktemp("newsum-serve")
+    # An empty model folder: the offline profile.
+    with serve(home, {}, []) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve(home: Path, extra_env: dict[str, str], extra_args: list[str]) -> Iterator[Server]:
+    """`newsum serve --port <free> EXTRA_ARGS` with an embedded Redis in ``home``, the
+    models of ``home/models``, no NEWSUM_ setting of this process; yields once /readyz
+    answers 200, stops its process group after."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSUM_")}
     env.update(
         NEWSUM_REDIS_DIR=str(home / "redis"),
-        NEWSUM_MODEL_DIR=str(home / "models"),  # empty: the offline profile
+        NEWSUM_MODEL_DIR=str(home / "models"),
         NEWSUM_ANONYMOUS="all",  # the page submits batches without a key
         HF_HUB_OFFLINE="1",
         PYTHONUNBUFFERED="1",
+        **extra_env,
     )
     log = home / "serve.log"
     repo = Path(__file__).resolve().parents[2]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*_newsum_command(), "serve", "--port", str(port)],
+            [*_newsum_command(), "serve", "--port", str(port), *extra_args],
             cwd=repo,
             env=env,
             stdout=sink,

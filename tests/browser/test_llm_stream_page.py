@@ -15,23 +15,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import (
-    READY_TIMEOUT_S,
-    Server,
-    _free_port,
-    _get,
-    _newsum_command,
-    _stop,
-)
+from tests.browser.conftest import Server, serve
 from tests.browser.test_web_page import wait_for_result
 from tests.tiny_instruct import build_instruct_models
 
@@ -69,44 +59,10 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.skip("a given stack answers in the offline profile; this test needs profile llm")
     home = tmp_path_factory.mktemp("newsum-serve-llm")
     build_instruct_models(home / "models")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSUM_")}
-    env.update(
-        NEWSUM_REDIS_DIR=str(home / "redis"),
-        NEWSUM_MODEL_DIR=str(home / "models"),
-        NEWSUM_DEVICE="cpu",
-        NEWSUM_ANONYMOUS="all",
-        HF_HUB_OFFLINE="1",
-        PYTHONUNBUFFERED="1",
-    )
-    log = home / "serve.log"
-    repo = Path(__file__).resolve().parents[2]
-    command = [*_newsum_command(), "serve", "--port", str(port), "--profile", "llm"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*command, "--concurrency", "1"],  # one process: the job ahead runs first
-            cwd=repo,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the worker and Redis go with it
-        )
-    server = Server(url=f"http://127.0.0.1:{port}", log=log, process=process)
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while _get(f"{server.url}/readyz") != 200:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"`newsum serve` exited with {process.returncode}:\n{server.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"`newsum serve` not ready in {READY_TIMEOUT_S:.0f} s:\n{server.log_tail()}"
-                )
-            time.sleep(0.5)
+    # One process: the job ahead runs first.
+    args = ["--profile", "llm", "--concurrency", "1"]
+    with serve(home, {"NEWSUM_DEVICE": "cpu"}, args) as server:
         yield server
-    finally:
-        _stop(process)
 
 
 def _submit_ahead(server: Server) -> None:

@@ -8,31 +8,17 @@ from typing import Any
 
 import pytest
 
-from models.engines.causal_lm import CausalLMEngine
-from models.specs import instruct_spec
-from models.store import locate
-from tests.tiny_instruct import TINY_INSTRUCT, build_instruct_models
+from tests.models.conftest import load_causal_lm
+from tests.tiny_instruct import TINY_INSTRUCT
 
 SHORT = "嘉兴市召开主题教育总结大会。"
 
 
-@pytest.fixture(scope="module")
-def instruct_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model_dir = tmp_path_factory.mktemp("tiny-instruct")
-    build_instruct_models(model_dir)
-    return model_dir
-
-
-def _load(model_dir: Path, model_id: str, **overrides: int) -> CausalLMEngine:
-    spec = instruct_spec(model_id)
-    path = locate(spec, model_dir)
-    assert path is not None
-    return CausalLMEngine.load(spec, path, device="cpu", generation_overrides=overrides)
-
-
 @pytest.mark.parametrize("model_id", list(TINY_INSTRUCT))
-def test_chat_prompt_stop_tokens_and_greedy_settings(instruct_dir: Path, model_id: str) -> None:
-    engine = _load(instruct_dir, model_id, max_new_tokens=6)
+def test_chat_prompt_stop_tokens_and_greedy_settings(
+    tiny_instruct_dir: Path, model_id: str
+) -> None:
+    engine = load_causal_lm(tiny_instruct_dir, model_id, max_new_tokens=6)
     tokenizer = engine._tokenizer
     prompt = tokenizer.decode(engine.chat_ids(SHORT))
     assert f"<|im_start|>user\n{SHORT}<|im_end|>\n<|im_start|>assistant\n" in prompt
@@ -44,8 +30,8 @@ def test_chat_prompt_stop_tokens_and_greedy_settings(instruct_dir: Path, model_i
     assert signature["chat_template"] == engine.template_digest
 
 
-def test_batched_prompts_give_what_each_gives_alone(instruct_dir: Path) -> None:
-    engine = _load(instruct_dir, "Qwen/Qwen2.5-1.5B-Instruct", max_new_tokens=6)
+def test_batched_prompts_give_what_each_gives_alone(tiny_instruct_dir: Path) -> None:
+    engine = load_causal_lm(tiny_instruct_dir, "Qwen/Qwen2.5-1.5B-Instruct", max_new_tokens=6)
     texts = [SHORT, "会议回顾了2019年的工作，全市共有120个单位参加。"]
     together = engine.generate(texts)
     assert together == [engine.generate([t])[0] for t in texts]
@@ -53,9 +39,9 @@ def test_batched_prompts_give_what_each_gives_alone(instruct_dir: Path) -> None:
 
 
 def test_hard_limits_on_prompt_and_new_tokens(
-    instruct_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_instruct_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = _load(instruct_dir, "Qwen/Qwen3-1.7B", max_new_tokens=4)
+    engine = load_causal_lm(tiny_instruct_dir, "Qwen/Qwen3-1.7B", max_new_tokens=4)
     # Count the tokens the model made (re-tokenizing the decoded reply may differ).
     made: list[int] = []
     real_generate = engine._model.generate

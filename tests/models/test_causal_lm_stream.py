@@ -13,9 +13,8 @@ import pytest
 
 from models.engines.causal_lm import CausalLMEngine, settled_text
 from models.engines.chat import answer_text
-from models.specs import instruct_spec
-from models.store import locate
-from tests.tiny_instruct import TINY_INSTRUCT, build_instruct_models
+from tests.models.conftest import load_causal_lm
+from tests.tiny_instruct import TINY_INSTRUCT
 
 pytestmark = pytest.mark.engine
 
@@ -24,20 +23,6 @@ PROMPTS = [
     "会议回顾了2019年的工作，全市共有120个单位参加。请用英文写出标题和两句摘要。",
     "HEADLINE:",
 ]
-
-
-@pytest.fixture(scope="module")
-def instruct_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model_dir = tmp_path_factory.mktemp("tiny-instruct-stream")
-    build_instruct_models(model_dir)
-    return model_dir
-
-
-def _load(model_dir: Path, model_id: str, **overrides: int) -> CausalLMEngine:
-    spec = instruct_spec(model_id)
-    path = locate(spec, model_dir)
-    assert path is not None
-    return CausalLMEngine.load(spec, path, device="cpu", generation_overrides=overrides)
 
 
 def _count_made(engine: CausalLMEngine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -55,8 +40,8 @@ def _count_made(engine: CausalLMEngine, monkeypatch: pytest.MonkeyPatch) -> list
 
 
 @pytest.mark.parametrize("model_id", list(TINY_INSTRUCT))
-def test_pieces_join_to_what_generate_gives(instruct_dir: Path, model_id: str) -> None:
-    engine = _load(instruct_dir, model_id)
+def test_pieces_join_to_what_generate_gives(tiny_instruct_dir: Path, model_id: str) -> None:
+    engine = load_causal_lm(tiny_instruct_dir, model_id)
     for prompt in PROMPTS:
         for cap in (None, 9, 60):
             whole = engine.generate([prompt], max_new_tokens=cap)[0]
@@ -70,9 +55,9 @@ def test_pieces_join_to_what_generate_gives(instruct_dir: Path, model_id: str) -
 
 @pytest.mark.parametrize("model_id", list(TINY_INSTRUCT))
 def test_stream_keeps_the_hard_limits(
-    instruct_dir: Path, model_id: str, monkeypatch: pytest.MonkeyPatch
+    tiny_instruct_dir: Path, model_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = _load(instruct_dir, model_id, max_new_tokens=5)
+    engine = load_causal_lm(tiny_instruct_dir, model_id, max_new_tokens=5)
     made = _count_made(engine, monkeypatch)
     pieces = list(engine.stream(PROMPTS[0], max_new_tokens=500))  # never above the cap
     assert len(made) == 1 and 1 <= made[0] <= 5
@@ -83,9 +68,9 @@ def test_stream_keeps_the_hard_limits(
 
 
 def test_closing_the_stream_stops_the_model(
-    instruct_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_instruct_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = _load(instruct_dir, "Qwen/Qwen2.5-1.5B-Instruct")
+    engine = load_causal_lm(tiny_instruct_dir, "Qwen/Qwen2.5-1.5B-Instruct")
     made = _count_made(engine, monkeypatch)
     stream = engine.stream(PROMPTS[1])
     assert isinstance(stream, Generator)
@@ -96,18 +81,20 @@ def test_closing_the_stream_stops_the_model(
     assert made[0] < 40 < engine.max_new_tokens  # it would have written 320
 
 
-def test_beam_search_gives_the_reply_in_one_piece(instruct_dir: Path) -> None:
-    engine = _load(instruct_dir, "Qwen/Qwen2.5-1.5B-Instruct", num_beams=2, max_new_tokens=12)
+def test_beam_search_gives_the_reply_in_one_piece(tiny_instruct_dir: Path) -> None:
+    engine = load_causal_lm(
+        tiny_instruct_dir, "Qwen/Qwen2.5-1.5B-Instruct", num_beams=2, max_new_tokens=12
+    )
     pieces = list(engine.stream(PROMPTS[0]))
     assert pieces == [engine.generate([PROMPTS[0]])[0]]
 
 
 def test_a_reasoning_block_is_never_given_out(
-    instruct_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_instruct_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Qwen3 with thinking off may still write a think block: the stream holds it back
     until it closes, then drops it, as ``answer_text`` does for ``generate``."""
-    engine = _load(instruct_dir, "Qwen/Qwen3-1.7B")
+    engine = load_causal_lm(tiny_instruct_dir, "Qwen/Qwen3-1.7B")
     tokenizer = engine._tokenizer
     written = "<think>\n先想一想。\n</think>\n\nHEADLINE: Jiaxing meets\n1. It met in 2019."
     reply_ids = tokenizer.encode(written, add_special_tokens=False)

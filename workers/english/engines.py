@@ -182,7 +182,7 @@ def _load_engines(settings: Settings, profile: str) -> Engines:
     # The decoder first: loading it on an Intel CPU holds its weights twice for a moment
     # (CTranslate2 packs them for MKL), a peak best reached before anything else is in.
     if llm_path is not None:
-        engines.llm = _load_llm(llm_spec, llm_path, settings)
+        engines.llm = _load_generator(llm_spec, settings, llm_path)
         engines.specs[INSTRUCT_ROLE] = llm_spec
     for role, spec in found.items():
         engine = _load_generator(spec, settings)
@@ -242,33 +242,6 @@ def _locate_llm(spec: ModelSpec, settings: Settings, *, required: bool) -> Path 
     return path
 
 
-def _load_llm(spec: ModelSpec, path: Path, settings: Settings) -> TextGenerator:
-    """The instruct model on CTranslate2 when ``path`` is a converted copy
-    (``models.engines.ct2_generator``), else through transformers."""
-    try:
-        if is_converted(path):
-            from models.engines.ct2_generator import CTranslate2Generator
-
-            return CTranslate2Generator.load(
-                spec,
-                path,
-                device=settings.device,
-                cores=settings.engine_threads,
-                generation_overrides=settings.generation_overrides(),
-            )
-        from models.engines.causal_lm import CausalLMEngine
-
-        return CausalLMEngine.load(
-            spec,
-            path,
-            device=settings.device,
-            torch_threads=settings.torch_threads,
-            generation_overrides=settings.generation_overrides(),
-        )
-    except ModelError as exc:
-        raise ModelUnavailable(str(exc)) from exc
-
-
 def _locate_ct2(spec: ModelSpec, settings: Settings) -> Path | None:
     if settings.engine == "transformers":
         return None
@@ -282,34 +255,46 @@ def _locate_any(spec: ModelSpec, settings: Settings) -> Path | None:
     return _locate_ct2(spec, settings) or locate(spec, settings.resolved_model_dir())
 
 
-def _load_generator(spec: ModelSpec, settings: Settings) -> TextGenerator:
-    """CTranslate2 where a converted copy exists (unless NEWSUM_ENGINE=transformers),
-    else transformers. Engine modules are imported here, so that an offline process
-    (and the API) never imports torch or ctranslate2."""
+def _load_generator(spec: ModelSpec, settings: Settings, path: Path | None = None) -> TextGenerator:
+    """``spec``'s engine from ``path`` (default: ``_locate_any``): CTranslate2 where it is
+    a converted copy, else transformers; an instruct model on the decoder-only engines
+    (``models.engines.ct2_generator``, ``models.engines.causal_lm``). Engine modules
+    are imported here, so that an offline process (and the API) never imports torch or
+    ctranslate2."""
     try:
         check_licence(spec, allow_noncommercial=settings.allow_noncommercial)
-        ct2 = _locate_ct2(spec, settings)
-        if ct2 is not None:
+        path = path or _locate_any(spec, settings)
+        if path is None:
+            raise ModelNotFound(f"{spec.id}: no checkpoint found")
+        instruct = spec.role == INSTRUCT_ROLE
+        device, overrides = settings.device, settings.generation_overrides()
+        cores, torch_threads = settings.engine_threads, settings.torch_threads
+        if is_converted(path):
+            if instruct:
+                from models.engines.ct2_generator import CTranslate2Generator
+
+                return CTranslate2Generator.load(
+                    spec, path, device=device, cores=cores, generation_overrides=overrides
+                )
             from models.engines.ctranslate2_engine import CTranslate2Engine
 
             return CTranslate2Engine.load(
-                spec,
-                ct2,
-                device=settings.device,
-                cores=settings.engine_threads,
-                generation_overrides=settings.generation_overrides(),
+                spec, path, device=device, cores=cores, generation_overrides=overrides
             )
-        path = locate(spec, settings.resolved_model_dir())
-        if path is None:
-            raise ModelNotFound(f"{spec.id}: no checkpoint found")
+        if instruct:
+            from models.engines.causal_lm import CausalLMEngine
+
+            return CausalLMEngine.load(
+                spec,
+                path,
+                device=device,
+                torch_threads=torch_threads,
+                generation_overrides=overrides,
+            )
         from models.engines.transformers_engine import TransformersEngine
 
         return TransformersEngine.load(
-            spec,
-            path,
-            device=settings.device,
-            torch_threads=settings.torch_threads,
-            generation_overrides=settings.generation_overrides(),
+            spec, path, device=device, torch_threads=torch_threads, generation_overrides=overrides
         )
     except ModelError as exc:
         raise ModelUnavailable(str(exc)) from exc
