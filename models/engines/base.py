@@ -10,7 +10,7 @@ so the protocols stay small; ``generation_signature(engine)`` reads it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
@@ -35,6 +35,36 @@ class TextGenerator(Protocol):
     def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
         """One output per input, in input order; batched and length-sorted inside."""
         ...
+
+
+class LoadedModel:
+    """What every loaded engine says about itself, set the same way by all four
+    (``describe``): its spec and model id, the revision it reports (the spec's unless the
+    folder recorded another), the device, what the loaded folder held
+    (``models.store.checkpoint_digest``) and the generation settings it runs with."""
+
+    spec: ModelSpec
+    model_id: str
+    revision: str | None
+    device: str
+    checkpoint: str | None
+    generation: dict[str, Any]
+
+    def describe(
+        self,
+        spec: ModelSpec,
+        *,
+        device: str,
+        generation: Mapping[str, Any],
+        checkpoint: str | None = None,
+        revision: str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.model_id = spec.id
+        self.revision = revision if revision is not None else spec.revision
+        self.device = device
+        self.checkpoint = checkpoint
+        self.generation = dict(generation)
 
 
 class ScoredText(NamedTuple):

@@ -21,7 +21,6 @@ joined and stripped are exactly what ``generate`` returns.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import queue
 import threading
@@ -29,8 +28,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import checkpoint_identity, warm_up
-from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
+from models.engines.base import LoadedModel, checkpoint_identity, warm_up
+from models.engines.chat import CHAT_END, ChatPrompts, answer_text
 from models.engines.weights_bar import weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -66,7 +65,7 @@ def settled_text(decoded: str) -> str:
     return text.rstrip()
 
 
-class CausalLMEngine(ChatPrompts):
+class CausalLMEngine(ChatPrompts, LoadedModel):
     """A loaded instruct model; build it with ``CausalLMEngine.load``."""
 
     engine_name = "transformers"
@@ -83,24 +82,16 @@ class CausalLMEngine(ChatPrompts):
         dtype: str = "float32",
         checkpoint: str | None = None,
     ) -> None:
-        self.spec = spec
-        self.model_id = spec.id
-        self.revision: str | None = spec.revision
-        self.device = device
+        self.describe(spec, device=device, generation=generation, checkpoint=checkpoint)
         self.dtype = dtype
-        self.checkpoint = checkpoint
-        self.generation = dict(generation)
         self.max_batch_items = max_batch_items
         self._model = model
-        self._tokenizer = tokenizer
+        self.read_chat_template(tokenizer)
         positions = getattr(model.config, "max_position_embeddings", None)
         limit = spec.max_input_tokens
         self.max_input_tokens = min(limit, positions) if positions else limit
         # The hard cap on new tokens: the spec's (or an override's), never more.
         self.max_new_tokens = int(self.generation.get("max_new_tokens", 256))
-        self.stop_ids = stop_ids(tokenizer)
-        template = getattr(tokenizer, "chat_template", None) or ""
-        self.template_digest = hashlib.sha256(str(template).encode()).hexdigest()[:16]
 
     @classmethod
     def load(

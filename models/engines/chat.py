@@ -8,6 +8,7 @@ same prompt ids from the same tokenizer, so the two engines see the same input.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -60,6 +61,16 @@ class ChatPrompts:
     _tokenizer: Any
     model_id: str
     max_input_tokens: int
+    stop_ids: tuple[int, ...]
+    template_digest: str
+
+    def read_chat_template(self, tokenizer: Any) -> None:
+        """Keep ``tokenizer`` with its stop tokens and its chat template's digest (part of
+        the engine's signature: another template, another prompt)."""
+        self._tokenizer = tokenizer
+        self.stop_ids = stop_ids(tokenizer)
+        template = getattr(tokenizer, "chat_template", None) or ""
+        self.template_digest = hashlib.sha256(str(template).encode()).hexdigest()[:16]
 
     def chat_ids(self, message: str) -> list[int]:
         """The prompt's token ids: ``message`` as the user's turn in the chat template,

@@ -43,14 +43,13 @@ Devices and compute types as in ``ctranslate2_engine``: ``int8`` on CPU,
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import checkpoint_identity, warm_up
+from models.engines.base import LoadedModel, checkpoint_identity, warm_up
 from models.engines.causal_lm import settled_text
-from models.engines.chat import CHAT_END, ChatPrompts, answer_text, stop_ids
+from models.engines.chat import CHAT_END, ChatPrompts, answer_text
 from models.engines.ctranslate2_engine import (
     DEFAULT_COMPUTE_TYPE,
     TOKENIZER_DIR,
@@ -109,7 +108,7 @@ def generator_options(generation: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-class CTranslate2Generator(ChatPrompts):
+class CTranslate2Generator(ChatPrompts, LoadedModel):
     """A loaded instruct model on CTranslate2; build it with ``CTranslate2Generator.load``."""
 
     engine_name = "ctranslate2"
@@ -129,14 +128,11 @@ class CTranslate2Generator(ChatPrompts):
         quantization: str | None = None,
         checkpoint: str | None = None,
     ) -> None:
-        self.spec = spec
-        self.model_id = spec.id
-        self.revision: str | None = revision if revision is not None else spec.revision
-        self.device = device
+        self.describe(
+            spec, device=device, generation=generation, checkpoint=checkpoint, revision=revision
+        )
         self.compute_type = compute_type
         self.quantization = quantization
-        self.checkpoint = checkpoint
-        self.generation = dict(generation)
         self.max_batch_items = max_batch_items
         self.threads = threads
         # CTranslate2's folder does not keep the checkpoint's position limit; every
@@ -146,10 +142,7 @@ class CTranslate2Generator(ChatPrompts):
         # The hard cap on new tokens: the spec's (or an override's), never more.
         self.max_new_tokens = int(self._options.get("max_length", 256))
         self._generator = generator
-        self._tokenizer = tokenizer
-        self.stop_ids = stop_ids(tokenizer)
-        template = getattr(tokenizer, "chat_template", None) or ""
-        self.template_digest = hashlib.sha256(str(template).encode()).hexdigest()[:16]
+        self.read_chat_template(tokenizer)
 
     @classmethod
     def load(

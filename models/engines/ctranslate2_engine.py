@@ -50,7 +50,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import ScoredText, checkpoint_identity, warm_up
+from models.engines.base import LoadedModel, ScoredText, checkpoint_identity, warm_up
 from models.engines.ct2_tokenizers import SubwordTokenizer, load_tokenizer
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -147,7 +147,7 @@ def decoding_options(generation: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-class CTranslate2Engine:
+class CTranslate2Engine(LoadedModel):
     """A loaded CTranslate2 model; build it with ``CTranslate2Engine.load``."""
 
     engine_name = "ctranslate2"
@@ -167,17 +167,13 @@ class CTranslate2Engine:
         quantization: str | None = None,
         checkpoint: str | None = None,
     ) -> None:
-        self.spec = spec
-        self.model_id = spec.id
-        self.revision: str | None = revision if revision is not None else spec.revision
-        self.device = device
+        self.describe(
+            spec, device=device, generation=generation, checkpoint=checkpoint, revision=revision
+        )
         self.compute_type = compute_type
-        # How the weights were stored (models.convert) and what the folder held
-        # (models.store.checkpoint_digest): int8 weights computed in float32 are
-        # not float32 weights.
+        # How the weights were stored (models.convert): int8 weights computed in
+        # float32 are not float32 weights.
         self.quantization = quantization
-        self.checkpoint = checkpoint
-        self.generation = dict(generation)
         self.max_batch_tokens = max_batch_tokens
         # (batches at once, threads per batch): see thread_layout.
         self.threads = threads

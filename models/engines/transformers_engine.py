@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import ScoredText, checkpoint_identity, warm_up
+from models.engines.base import LoadedModel, ScoredText, checkpoint_identity, warm_up
 from models.engines.weights_bar import weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -25,7 +25,7 @@ from models.store import checkpoint_digest, checkpoint_problem
 # A short input per architecture for the warm-up generate: Marian reads Chinese.
 
 
-class TransformersEngine:
+class TransformersEngine(LoadedModel):
     """A loaded seq2seq model; build it with ``TransformersEngine.load``."""
 
     engine_name = "transformers"
@@ -43,14 +43,8 @@ class TransformersEngine:
         dtype: str = "float32",
         checkpoint: str | None = None,
     ) -> None:
-        self.spec = spec
-        self.model_id = spec.id
-        self.revision: str | None = spec.revision
-        self.device = device
+        self.describe(spec, device=device, generation=generation, checkpoint=checkpoint)
         self.dtype = dtype
-        # What the loaded folder held (models.store.checkpoint_digest).
-        self.checkpoint = checkpoint
-        self.generation = dict(generation)
         self.max_batch_items = max_batch_items
         self.max_batch_tokens = max_batch_tokens
         self._model = model
