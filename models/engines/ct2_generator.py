@@ -51,14 +51,13 @@ from models.engines.base import LoadedModel, checkpoint_identity, warm_up
 from models.engines.causal_lm import settled_text
 from models.engines.chat import CHAT_END, ChatPrompts, answer_text
 from models.engines.ctranslate2_engine import (
-    DEFAULT_COMPUTE_TYPE,
     TOKENIZER_DIR,
     _marker_value,
-    _resolve_device,
-    ct2_problem,
+    device_and_compute_type,
+    require_converted,
     threads_per_process,
 )
-from models.errors import ModelLoadFailed, ModelNotFound
+from models.errors import ModelLoadFailed
 from models.specs import ModelSpec
 from models.store import checkpoint_digest
 
@@ -169,25 +168,13 @@ class CTranslate2Generator(ChatPrompts, LoadedModel):
         the reason when it does not load, ValueError for a setting this engine
         cannot honour.
         """
-        problem = ct2_problem(path)
-        if problem is not None:
-            raise ModelNotFound(
-                f"cannot load {spec.id} ({spec.role}) for CTranslate2: {problem}; "
-                "run `newsum models convert instruct`"
-            )
+        require_converted(spec, path, "newsum models convert instruct")
         generation = {**spec.generation, **(generation_overrides or {})}
         generator_options(generation)  # a bad setting fails here, before the load
         try:
             import ctranslate2
 
-            resolved = _resolve_device(device, ctranslate2)
-            compute = compute_type or DEFAULT_COMPUTE_TYPE[resolved]
-            supported = ctranslate2.get_supported_compute_types(resolved)
-            if compute not in supported and compute not in ("default", "auto"):
-                raise ModelLoadFailed(
-                    f"compute type {compute!r} is not supported on {resolved} here; "
-                    f"choose one of {', '.join(sorted(supported))}"
-                )
+            resolved, compute = device_and_compute_type(ctranslate2, device, compute_type)
             threads = (1, cores or threads_per_process(1))
             generator = ctranslate2.Generator(
                 str(path),

@@ -218,25 +218,13 @@ class CTranslate2Engine(LoadedModel):
         ``newsum models convert``), ModelLoadFailed naming the path and the
         reason when it does not load, ValueError for bad settings.
         """
-        problem = ct2_problem(path)
-        if problem is not None:
-            raise ModelNotFound(
-                f"cannot load {spec.id} ({spec.role}) for CTranslate2: {problem}; "
-                "run `newsum models convert`"
-            )
+        require_converted(spec, path, "newsum models convert")
         generation = {**spec.generation, **(generation_overrides or {})}
         decoding_options(generation)  # a bad setting fails here, before the load
         try:
             import ctranslate2
 
-            resolved = _resolve_device(device, ctranslate2)
-            compute = compute_type or DEFAULT_COMPUTE_TYPE[resolved]
-            supported = ctranslate2.get_supported_compute_types(resolved)
-            if compute not in supported and compute not in ("default", "auto"):
-                raise ModelLoadFailed(
-                    f"compute type {compute!r} is not supported on {resolved} here; "
-                    f"choose one of {', '.join(sorted(supported))}"
-                )
+            resolved, compute = device_and_compute_type(ctranslate2, device, compute_type)
             inter, intra = thread_layout(cores or threads_per_process(1), resolved)
             threads = (inter_threads or inter, intra_threads or intra)
             translator = ctranslate2.Translator(
@@ -389,6 +377,31 @@ class CTranslate2Engine(LoadedModel):
         for index, result in zip(order, results, strict=True):
             ordered[index] = result
         return ordered
+
+
+def require_converted(spec: ModelSpec, path: Path, command: str) -> None:
+    """ModelNotFound naming what ``path`` lacks and ``command`` (which makes it)."""
+    problem = ct2_problem(path)
+    if problem is not None:
+        raise ModelNotFound(
+            f"cannot load {spec.id} ({spec.role}) for CTranslate2: {problem}; run `{command}`"
+        )
+
+
+def device_and_compute_type(
+    ctranslate2: Any, device: str, compute_type: str | None
+) -> tuple[str, str]:
+    """The device ``device`` resolves to and the compute type to load with (None: the
+    device's default); ModelLoadFailed naming the choices when this machine lacks it."""
+    resolved = _resolve_device(device, ctranslate2)
+    compute = compute_type or DEFAULT_COMPUTE_TYPE[resolved]
+    supported = ctranslate2.get_supported_compute_types(resolved)
+    if compute not in supported and compute not in ("default", "auto"):
+        raise ModelLoadFailed(
+            f"compute type {compute!r} is not supported on {resolved} here; "
+            f"choose one of {', '.join(sorted(supported))}"
+        )
+    return resolved, compute
 
 
 def ct2_problem(path: Path) -> str | None:
