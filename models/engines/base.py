@@ -10,7 +10,8 @@ so the protocols stay small; ``generation_signature(engine)`` reads it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
@@ -35,6 +36,20 @@ class TextGenerator(Protocol):
     def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
         """One output per input, in input order; batched and length-sorted inside."""
         ...
+
+
+@contextlib.contextmanager
+def loading(spec: ModelSpec, path: Path) -> Iterator[None]:
+    """Around an engine's load: any failure inside becomes a ModelLoadFailed naming the
+    model, the folder and the reason; a ModelLoadFailed raised inside passes as it is."""
+    try:
+        yield
+    except ModelLoadFailed:
+        raise
+    except Exception as exc:
+        raise ModelLoadFailed(
+            f"cannot load {spec.id} ({spec.role}) from {path}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 class LoadedModel:

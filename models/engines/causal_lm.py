@@ -30,7 +30,7 @@ from typing import Any
 
 from models.engines.base import LoadedModel, checkpoint_identity, warm_up
 from models.engines.chat import CHAT_END, ChatPrompts, answer_text
-from models.engines.weights_bar import weights_bar_for_people
+from models.engines.transformers_engine import load_checkpoint
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
@@ -112,33 +112,22 @@ class CausalLMEngine(ChatPrompts, LoadedModel):
         problem = checkpoint_problem(path, spec)
         if problem is not None:
             raise ModelNotFound(f"cannot load {spec.id} ({spec.role}): {problem}")
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            if torch_threads > 0:
-                torch.set_num_threads(torch_threads)
-            resolved = _resolve_device(device, torch)
-            dtype = torch.float16 if resolved == "cuda" else torch.float32
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        def chat_ready(tokenizer: Any) -> None:
             if not getattr(tokenizer, "chat_template", None):
                 raise ModelLoadFailed(f"{path} has no chat template (tokenizer_config.json)")
-            tokenizer.padding_side = "left"
+            tokenizer.padding_side = "left"  # prompts of a batch end where replies start
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token
-            with weights_bar_for_people():
-                model: Any = AutoModelForCausalLM.from_pretrained(
-                    path, local_files_only=True, dtype=dtype
-                )
-            model.to(resolved)
-            model.eval()
-            model.generation_config.max_length = None
-        except ModelLoadFailed:
-            raise
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"cannot load {spec.id} ({spec.role}) from {path}: {type(exc).__name__}: {exc}"
-            ) from exc
+
+        model, tokenizer, resolved = load_checkpoint(
+            spec,
+            path,
+            "AutoModelForCausalLM",
+            device=device,
+            torch_threads=torch_threads,
+            check_tokenizer=chat_ready,
+        )
         generation = {**spec.generation, **(generation_overrides or {})}
         engine = cls(
             spec,
@@ -333,13 +322,3 @@ class _TokenQueue:
             if isinstance(item, BaseException):
                 raise item
             yield int(item)  # type: ignore[call-overload]
-
-
-def _resolve_device(device: str, torch: Any) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadFailed("device 'cuda' was asked for but torch sees no CUDA device")
-    if device not in ("cpu", "cuda"):
-        raise ModelLoadFailed(f"unknown device {device!r}: use auto, cpu or cuda")
-    return device

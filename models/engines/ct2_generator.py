@@ -47,7 +47,7 @@ from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import LoadedModel, checkpoint_identity, warm_up
+from models.engines.base import LoadedModel, checkpoint_identity, loading, warm_up
 from models.engines.causal_lm import settled_text
 from models.engines.chat import CHAT_END, ChatPrompts, answer_text
 from models.engines.ctranslate2_engine import (
@@ -171,7 +171,7 @@ class CTranslate2Generator(ChatPrompts, LoadedModel):
         require_converted(spec, path, "newsum models convert instruct")
         generation = {**spec.generation, **(generation_overrides or {})}
         generator_options(generation)  # a bad setting fails here, before the load
-        try:
+        with loading(spec, path):
             import ctranslate2
 
             resolved, compute = device_and_compute_type(ctranslate2, device, compute_type)
@@ -191,12 +191,6 @@ class CTranslate2Generator(ChatPrompts, LoadedModel):
             tokenizer = AutoTokenizer.from_pretrained(path / TOKENIZER_DIR, local_files_only=True)
             if not getattr(tokenizer, "chat_template", None):
                 raise ModelLoadFailed(f"{path / TOKENIZER_DIR} has no chat template")
-        except ModelLoadFailed:
-            raise
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"cannot load {spec.id} ({spec.role}) from {path}: {type(exc).__name__}: {exc}"
-            ) from exc
         engine = cls(
             spec,
             generator,

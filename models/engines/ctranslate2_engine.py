@@ -50,7 +50,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import LoadedModel, ScoredText, checkpoint_identity, warm_up
+from models.engines.base import LoadedModel, ScoredText, checkpoint_identity, loading, warm_up
 from models.engines.ct2_tokenizers import SubwordTokenizer, load_tokenizer
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -221,7 +221,7 @@ class CTranslate2Engine(LoadedModel):
         require_converted(spec, path, "newsum models convert")
         generation = {**spec.generation, **(generation_overrides or {})}
         decoding_options(generation)  # a bad setting fails here, before the load
-        try:
+        with loading(spec, path):
             import ctranslate2
 
             resolved, compute = device_and_compute_type(ctranslate2, device, compute_type)
@@ -235,12 +235,6 @@ class CTranslate2Engine(LoadedModel):
                 intra_threads=threads[1],
             )
             tokenizer = load_tokenizer(path / TOKENIZER_DIR)
-        except ModelLoadFailed:
-            raise
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"cannot load {spec.id} ({spec.role}) from {path}: {type(exc).__name__}: {exc}"
-            ) from exc
 
         batch_tokens = max_batch_tokens or default_max_batch_tokens(spec, resolved)
         if batch_tokens < spec.max_input_tokens:

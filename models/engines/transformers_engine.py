@@ -12,11 +12,11 @@ loudly with ``ModelLoadFailed`` naming the folder and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.engines.base import LoadedModel, ScoredText, checkpoint_identity, warm_up
+from models.engines.base import LoadedModel, ScoredText, checkpoint_identity, loading, warm_up
 from models.engines.weights_bar import weights_bar_for_people
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -82,31 +82,9 @@ class TransformersEngine(LoadedModel):
                 f"max_batch_items must be ≥ 1 and max_batch_tokens ≥ {spec.max_input_tokens} "
                 f"(one full input); got {max_batch_items} and {max_batch_tokens}"
             )
-        try:
-            import torch
-            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-            if torch_threads > 0:
-                torch.set_num_threads(torch_threads)
-            resolved = _resolve_device(device, torch)
-            dtype = torch.float16 if resolved == "cuda" else torch.float32
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            with weights_bar_for_people():
-                model = AutoModelForSeq2SeqLM.from_pretrained(
-                    path, local_files_only=True, dtype=dtype
-                )
-            model.to(resolved)
-            model.eval()
-            # Every call passes max_new_tokens; a max_length left in the checkpoint's
-            # generation config only makes transformers warn about the clash.
-            model.generation_config.max_length = None
-        except ModelLoadFailed:
-            raise
-        except Exception as exc:
-            raise ModelLoadFailed(
-                f"cannot load {spec.id} ({spec.role}) from {path}: {type(exc).__name__}: {exc}"
-            ) from exc
-
+        model, tokenizer, resolved = load_checkpoint(
+            spec, path, "AutoModelForSeq2SeqLM", device=device, torch_threads=torch_threads
+        )
         generation = {**spec.generation, **(generation_overrides or {})}
         if generation.get("num_beams", 1) == 1:
             # Beam-only settings (the checkpoint's too) make greedy decoding warn.
@@ -272,6 +250,43 @@ class TransformersEngine(LoadedModel):
         totals = torch.where(keep, transitions, torch.zeros_like(transitions)).sum(dim=1)
         counts = keep.sum(dim=1).clamp(min=1)
         return [float(v) for v in (totals / counts).cpu()]
+
+
+def load_checkpoint(
+    spec: ModelSpec,
+    path: Path,
+    auto_class: str,
+    *,
+    device: str,
+    torch_threads: int,
+    check_tokenizer: Callable[[Any], None] | None = None,
+) -> tuple[Any, Any, str]:
+    """``spec``'s checkpoint in ``path`` through transformers' ``auto_class``, offline:
+    (model, tokenizer, device). ``torch_threads`` > 0 sets torch's intra-op threads;
+    float16 on CUDA, float32 on the CPU; ``check_tokenizer`` may refuse the tokenizer
+    (ModelLoadFailed) before the weights are read. Any other failure is a
+    ModelLoadFailed naming the path and the reason."""
+    with loading(spec, path):
+        import torch
+        import transformers
+
+        if torch_threads > 0:
+            torch.set_num_threads(torch_threads)
+        resolved = _resolve_device(device, torch)
+        dtype = torch.float16 if resolved == "cuda" else torch.float32
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+        if check_tokenizer is not None:
+            check_tokenizer(tokenizer)
+        with weights_bar_for_people():
+            model = getattr(transformers, auto_class).from_pretrained(
+                path, local_files_only=True, dtype=dtype
+            )
+        model.to(resolved)
+        model.eval()
+        # Every call passes max_new_tokens; a max_length left in the checkpoint's
+        # generation config only makes transformers warn about the clash.
+        model.generation_config.max_length = None
+    return model, tokenizer, resolved
 
 
 def _resolve_device(device: str, torch: Any) -> str:
