@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from models.engines.base import LoadedModel, checkpoint_identity, warm_up
-from models.engines.chat import CHAT_END, ChatPrompts, answer_text
+from models.engines.chat import CHAT_END, ChatPrompts, answer_text, require_chat_template
 from models.engines.transformers_engine import load_checkpoint
 from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
@@ -114,8 +114,7 @@ class CausalLMEngine(ChatPrompts, LoadedModel):
             raise ModelNotFound(f"cannot load {spec.id} ({spec.role}): {problem}")
 
         def chat_ready(tokenizer: Any) -> None:
-            if not getattr(tokenizer, "chat_template", None):
-                raise ModelLoadFailed(f"{path} has no chat template (tokenizer_config.json)")
+            require_chat_template(tokenizer, path)
             tokenizer.padding_side = "left"  # prompts of a batch end where replies start
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token

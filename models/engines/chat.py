@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from models.errors import ModelLoadFailed
+
 # The ChatML end-of-turn token every Qwen instruct checkpoint ends its reply with.
 CHAT_END = "<|im_end|>"
 # A reasoning block a thinking model may still write; never part of the answer.
@@ -53,10 +55,18 @@ def stop_ids(tokenizer: Any) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def require_chat_template(tokenizer: Any, folder: object) -> None:
+    """ModelLoadFailed when the tokenizer read from ``folder`` has no chat template: an
+    instruct engine cannot build a prompt without it."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise ModelLoadFailed(f"{folder} has no chat template (tokenizer_config.json)")
+
+
 class ChatPrompts:
     """What both instruct engines do the same way with their prompts: build them from
     the tokenizer's chat template, count them, refuse one over the limit (never cut).
-    An engine sets ``_tokenizer``, ``model_id`` and ``max_input_tokens``."""
+    An engine sets ``model_id`` and ``max_input_tokens`` and hands its tokenizer to
+    ``read_chat_template``."""
 
     _tokenizer: Any
     model_id: str

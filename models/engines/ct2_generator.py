@@ -49,7 +49,7 @@ from typing import Any
 
 from models.engines.base import LoadedModel, checkpoint_identity, loading, warm_up
 from models.engines.causal_lm import settled_text
-from models.engines.chat import CHAT_END, ChatPrompts, answer_text
+from models.engines.chat import CHAT_END, ChatPrompts, answer_text, require_chat_template
 from models.engines.ctranslate2_engine import (
     TOKENIZER_DIR,
     _marker_value,
@@ -189,8 +189,7 @@ class CTranslate2Generator(ChatPrompts, LoadedModel):
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(path / TOKENIZER_DIR, local_files_only=True)
-            if not getattr(tokenizer, "chat_template", None):
-                raise ModelLoadFailed(f"{path / TOKENIZER_DIR} has no chat template")
+            require_chat_template(tokenizer, path / TOKENIZER_DIR)
         engine = cls(
             spec,
             generator,

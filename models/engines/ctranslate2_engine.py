@@ -65,8 +65,6 @@ DEFAULT_COMPUTE_TYPE = {"cpu": "int8", "cuda": "int8_float16"}
 # big batches. On CPU: one full input window (``default_max_batch_tokens``).
 CUDA_MAX_BATCH_TOKENS = 16384
 
-# A short input per architecture for the warm-up: Marian reads Chinese.
-
 # transformers generation settings with no CTranslate2 counterpart that change
 # nothing here: CTranslate2's beam search stops when its beams are done, and it
 # never samples unless asked.

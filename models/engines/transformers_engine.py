@@ -22,8 +22,6 @@ from models.errors import ModelLoadFailed, ModelNotFound
 from models.specs import ModelSpec
 from models.store import checkpoint_digest, checkpoint_problem
 
-# A short input per architecture for the warm-up generate: Marian reads Chinese.
-
 
 class TransformersEngine(LoadedModel):
     """A loaded seq2seq model; build it with ``TransformersEngine.load``."""

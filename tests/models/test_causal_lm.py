@@ -3,11 +3,16 @@ loaded through the path a real checkpoint takes (``locate`` then ``load``)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from models.engines.causal_lm import CausalLMEngine
+from models.errors import ModelLoadFailed
+from models.specs import instruct_spec
+from models.store import locate
 from tests.models.conftest import load_causal_lm
 from tests.tiny_instruct import TINY_INSTRUCT
 
@@ -56,3 +61,17 @@ def test_hard_limits_on_prompt_and_new_tokens(
     assert made and all(n <= 4 for n in made)
     with pytest.raises(ValueError, match="fit the article first"):
         engine.generate([SHORT * 400])
+
+
+def test_a_checkpoint_without_a_chat_template_is_refused(
+    tiny_instruct_dir: Path, tmp_path: Path
+) -> None:
+    """No template, no prompt: the load fails naming the folder, before any weights run."""
+    spec = instruct_spec("Qwen/Qwen2.5-1.5B-Instruct")
+    source = locate(spec, tiny_instruct_dir)
+    assert source is not None
+    bare = tmp_path / spec.dir_name
+    shutil.copytree(source, bare)
+    (bare / "chat_template.jinja").unlink()
+    with pytest.raises(ModelLoadFailed, match="has no chat template"):
+        CausalLMEngine.load(spec, bare, device="cpu")
