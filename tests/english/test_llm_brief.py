@@ -251,3 +251,43 @@ def test_the_llm_profile_without_an_instruct_model_is_refused() -> None:
 
 def test_ranker_is_the_extractive_one() -> None:
     assert isinstance(_llm_engines(GOOD).ranker, TextRankRanker)
+
+
+class LoggingTranslator:
+    """A stand-in translator that answers in English and writes each call to ``log``."""
+
+    model_id = "test/logging-translator"
+    revision = None
+    engine_name = "logging"
+    max_input_tokens = 512
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) + 1
+
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
+        self.log.append("translate")
+        return ["Jiaxing held a meeting." for _ in texts]
+
+
+def test_the_brief_is_written_before_the_sentences_are_translated() -> None:
+    """The prompt is the Chinese: a reader's first streamed words must not wait for
+    opus-mt, whose English is needed only after the reply (linking, fallback)."""
+    log: list[str] = []
+    engines = _llm_engines(GOOD)
+    llm = engines.llm
+    assert isinstance(llm, ScriptedLLM)
+    real_generate = llm.generate
+
+    def logged(texts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
+        log.append("brief")
+        return real_generate(texts, max_new_tokens=max_new_tokens)
+
+    llm.generate = logged  # type: ignore[method-assign]
+    engines.translator = LoggingTranslator(log)
+    result = _summarize(engines)
+    assert log[0] == "brief" and "translate" in log
+    assert result.translation is not None  # the full translation is still made
+    assert any(s.sources for s in result.summary.sentences)  # linked through it
